@@ -1,0 +1,408 @@
+//! The timing loop: one monotonic-clock sample per call, warm-up, minimum and maximum count and time, optional
+//! early stop on a narrow enough quantile interval. Generic over the call so it runs (and is tested) without Python.
+
+use crate::clock::{self, Clock};
+use crate::errors::{invalid, Result};
+use crate::stats;
+
+/// What to do when a call fails with an ordinary error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorPolicy {
+    /// Stop the run with that error (samples taken so far are kept).
+    Raise,
+    /// Count the call as an error and go on.
+    Count,
+}
+
+/// How a call failed: `Recoverable` errors follow the policy; `Fatal` ones (Ctrl-C, exit) always stop the run.
+#[derive(Debug)]
+pub enum Failure<E> {
+    Recoverable(E),
+    Fatal(E),
+}
+
+/// Stop once the confidence interval of `percent` is within `rel_half_width` of the estimate on each side.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Target {
+    pub percent: f64,
+    pub rel_half_width: f64,
+    pub confidence: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub warmup_count: u64,
+    pub warmup_time_ns: u64,
+    pub min_count: u64,
+    pub min_time_ns: u64,
+    /// `u64::MAX` for no limit.
+    pub max_count: u64,
+    /// `u64::MAX` for no limit.
+    pub max_time_ns: u64,
+    pub on_error: ErrorPolicy,
+    pub target: Option<Target>,
+    /// How often to poll for an interrupt (Ctrl-C) between calls.
+    pub poll_interval_ns: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            warmup_count: 10,
+            warmup_time_ns: 0,
+            min_count: 100,
+            min_time_ns: 0,
+            max_count: u64::MAX,
+            max_time_ns: 60_000_000_000,
+            on_error: ErrorPolicy::Raise,
+            target: None,
+            poll_interval_ns: 20_000_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// Minimum count and time reached (no target set).
+    MinReached,
+    /// The target quantile's interval became narrow enough.
+    Converged,
+    MaxCount,
+    MaxTime,
+    /// A call failed and the policy is `Raise`.
+    Error,
+    /// A fatal failure or an interrupt.
+    Interrupted,
+}
+
+impl StopReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StopReason::MinReached => "min_reached",
+            StopReason::Converged => "converged",
+            StopReason::MaxCount => "max_count",
+            StopReason::MaxTime => "max_time",
+            StopReason::Error => "error",
+            StopReason::Interrupted => "interrupted",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Run<E> {
+    /// Nanoseconds per successful timed call, in call order.
+    pub samples: Vec<i64>,
+    /// Timed calls made (successes and counted errors).
+    pub calls: u64,
+    /// Timed calls that failed (policy `Count`), warm-up failures included.
+    pub errors: u64,
+    pub warmup_calls: u64,
+    pub warmup_ns: u64,
+    /// Wall time of the timed phase.
+    pub elapsed_ns: u64,
+    pub stop: StopReason,
+    /// The error that stopped the run, if one did.
+    pub error: Option<E>,
+    /// The first counted error (policy `Count`).
+    pub first_error: Option<E>,
+    /// The target quantile's relative interval half-width at the last check.
+    pub rel_half_width: Option<f64>,
+    /// The clock that timed the calls ("TSC" or "CLOCK_MONOTONIC").
+    pub clock: &'static str,
+}
+
+impl Config {
+    pub fn validate(&self) -> Result<()> {
+        if self.max_count == 0 {
+            return invalid("max_count must be at least 1");
+        }
+        if self.min_count > self.max_count {
+            return invalid(format!("min_count ({}) exceeds max_count ({})", self.min_count, self.max_count));
+        }
+        if self.min_time_ns > self.max_time_ns {
+            return invalid("min_time exceeds max_time");
+        }
+        if let Some(t) = self.target {
+            if !(t.percent > 0.0 && t.percent < 100.0) {
+                return invalid(format!(
+                    "target quantile must be strictly between 0 and 100, got {}",
+                    t.percent
+                ));
+            }
+            if !(t.rel_half_width > 0.0 && t.rel_half_width.is_finite()) {
+                return invalid("target relative width must be a positive number (0.01 means ±1%)");
+            }
+            stats::binomial::check_confidence(t.confidence)?;
+        }
+        Ok(())
+    }
+}
+
+/// Time `call` under `cfg` with the cheapest trustworthy clock. `poll` is called between calls about every
+/// `poll_interval_ns`; an error from it stops the run as `Interrupted`.
+pub fn run<E>(
+    cfg: &Config,
+    call: impl FnMut() -> std::result::Result<(), Failure<E>>,
+    poll: impl FnMut() -> std::result::Result<(), E>,
+) -> Result<Run<E>> {
+    cfg.validate()?;
+    #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
+    if let Some(tsc) = clock::tsc() {
+        return Ok(run_with(tsc, cfg, call, poll));
+    }
+    Ok(run_with(&clock::Monotonic, cfg, call, poll))
+}
+
+fn run_with<E, C: Clock>(
+    clock: &C,
+    cfg: &Config,
+    mut call: impl FnMut() -> std::result::Result<(), Failure<E>>,
+    mut poll: impl FnMut() -> std::result::Result<(), E>,
+) -> Run<E> {
+    let scale = clock.ns_per_tick();
+    let ticks = |ns: u64| {
+        if ns == u64::MAX {
+            u64::MAX
+        } else {
+            (ns as f64 / scale) as u64
+        }
+    };
+    let ns = |ticks: u64| (ticks as f64 * scale).round() as u64;
+    let (warmup_time, min_time, max_time, poll_interval) = (
+        ticks(cfg.warmup_time_ns),
+        ticks(cfg.min_time_ns),
+        ticks(cfg.max_time_ns),
+        ticks(cfg.poll_interval_ns),
+    );
+    let mut out = Run {
+        samples: Vec::new(),
+        calls: 0,
+        errors: 0,
+        warmup_calls: 0,
+        warmup_ns: 0,
+        elapsed_ns: 0,
+        stop: StopReason::MinReached,
+        error: None,
+        first_error: None,
+        rel_half_width: None,
+        clock: clock.name(),
+    };
+
+    // Warm-up: until both the count and the time are reached; failures follow the same policy.
+    let warm_start = clock.ticks();
+    let mut last_poll = warm_start;
+    while out.warmup_calls < cfg.warmup_count || clock.ticks() - warm_start < warmup_time {
+        out.warmup_calls += 1;
+        match call() {
+            Ok(()) => {}
+            Err(Failure::Recoverable(e)) if cfg.on_error == ErrorPolicy::Count => {
+                out.errors += 1;
+                out.first_error.get_or_insert(e);
+            }
+            Err(Failure::Recoverable(e)) => return stopped(out, StopReason::Error, e),
+            Err(Failure::Fatal(e)) => return stopped(out, StopReason::Interrupted, e),
+        }
+        let t = clock.ticks();
+        if t - last_poll >= poll_interval {
+            last_poll = t;
+            if let Err(e) = poll() {
+                return stopped(out, StopReason::Interrupted, e);
+            }
+        }
+        if t - warm_start >= max_time {
+            break;
+        }
+    }
+    out.warmup_ns = ns(clock.ticks() - warm_start);
+
+    out.samples.reserve(cfg.min_count.clamp(1024, 1 << 22).min(cfg.max_count) as usize);
+    let mut next_check = cfg.min_count.max(64) as usize;
+    let start = clock.ticks();
+    last_poll = start;
+    loop {
+        let t0 = clock.ticks();
+        let result = call();
+        let t1 = clock.ticks();
+        out.calls += 1;
+        match result {
+            Ok(()) => out.samples.push(ns(t1 - t0) as i64),
+            Err(Failure::Recoverable(e)) if cfg.on_error == ErrorPolicy::Count => {
+                out.errors += 1;
+                out.first_error.get_or_insert(e);
+            }
+            Err(Failure::Recoverable(e)) => {
+                out.elapsed_ns = ns(t1 - start);
+                return stopped(out, StopReason::Error, e);
+            }
+            Err(Failure::Fatal(e)) => {
+                out.elapsed_ns = ns(t1 - start);
+                return stopped(out, StopReason::Interrupted, e);
+            }
+        }
+        let elapsed = t1 - start;
+        out.elapsed_ns = ns(elapsed);
+        if out.calls >= cfg.max_count {
+            out.stop = StopReason::MaxCount;
+            break;
+        }
+        if elapsed >= max_time {
+            out.stop = StopReason::MaxTime;
+            break;
+        }
+        if t1 - last_poll >= poll_interval {
+            last_poll = t1;
+            if let Err(e) = poll() {
+                return stopped(out, StopReason::Interrupted, e);
+            }
+        }
+        if out.calls >= cfg.min_count && elapsed >= min_time {
+            let Some(target) = cfg.target else {
+                out.stop = StopReason::MinReached;
+                break;
+            };
+            if out.samples.len() >= next_check {
+                // Checks at geometrically spaced counts keep the total checking cost linear in the run length.
+                next_check = out.samples.len() + out.samples.len() / 10 + 1;
+                out.rel_half_width = relative_half_width(&out.samples, target);
+                if out.rel_half_width.is_some_and(|w| w <= target.rel_half_width) {
+                    out.stop = StopReason::Converged;
+                    break;
+                }
+            }
+        }
+    }
+    if let Some(target) = cfg.target.filter(|_| out.stop != StopReason::Converged && !out.samples.is_empty())
+    {
+        out.rel_half_width = relative_half_width(&out.samples, target);
+    }
+    out
+}
+
+fn stopped<E>(mut out: Run<E>, reason: StopReason, error: E) -> Run<E> {
+    out.stop = reason;
+    out.error = Some(error);
+    out
+}
+
+/// The larger side of the target quantile's interval relative to its estimate; `None` while it is unbounded.
+fn relative_half_width(samples: &[i64], t: Target) -> Option<f64> {
+    let (value, lo, hi) = stats::quantile_ci(samples, t.percent, t.confidence).ok()?;
+    let (lo, hi) = (lo?, hi?);
+    if value <= 0.0 {
+        return None;
+    }
+    Some((value - lo).max(hi - value) / value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn busy(ns: u64) -> std::result::Result<(), Failure<String>> {
+        let end = clock::now_ns() + ns;
+        while clock::now_ns() < end {}
+        Ok(())
+    }
+
+    fn ok() -> std::result::Result<(), Failure<String>> {
+        Ok(())
+    }
+
+    fn no_poll() -> std::result::Result<(), String> {
+        Ok(())
+    }
+
+    #[test]
+    fn stops_at_min_count_and_keeps_every_sample() {
+        let cfg = Config { min_count: 500, warmup_count: 5, ..Config::default() };
+        let run = run(&cfg, ok, no_poll).unwrap();
+        assert_eq!(run.stop, StopReason::MinReached);
+        assert_eq!((run.samples.len(), run.calls, run.warmup_calls), (500, 500, 5));
+        assert!(run.samples.iter().all(|&s| s >= 0));
+    }
+
+    #[test]
+    fn busy_wait_is_measured_accurately() {
+        let cfg = Config { min_count: 200, ..Config::default() };
+        let run = run(&cfg, || busy(100_000), no_poll).unwrap();
+        let mut s = run.samples.clone();
+        s.sort_unstable();
+        let median = s[s.len() / 2] as f64;
+        assert!((median - 100_000.0).abs() / 100_000.0 < 0.02, "median {median}");
+    }
+
+    #[test]
+    fn min_time_and_max_limits() {
+        let cfg = Config { min_count: 1, min_time_ns: 20_000_000, ..Config::default() };
+        let r = run(&cfg, || busy(1_000_000), no_poll).unwrap();
+        assert!(r.elapsed_ns >= 20_000_000 && r.calls >= 19, "{} calls", r.calls);
+        let cfg = Config { min_count: 1000, max_count: 1000, max_time_ns: 5_000_000, ..Config::default() };
+        let r = run(&cfg, || busy(1_000_000), no_poll).unwrap();
+        assert_eq!(r.stop, StopReason::MaxTime);
+        assert!(r.calls < 10);
+    }
+
+    #[test]
+    fn errors_stop_or_are_counted() {
+        let mut i = 0;
+        let flaky = move || {
+            i += 1;
+            if i % 4 == 0 {
+                Err(Failure::Recoverable(format!("call {i}")))
+            } else {
+                Ok(())
+            }
+        };
+        let cfg = Config { warmup_count: 0, min_count: 100, ..Config::default() };
+        let r = run(&cfg, flaky, no_poll).unwrap();
+        assert_eq!((r.stop, r.samples.len()), (StopReason::Error, 3));
+        assert_eq!(r.error.as_deref(), Some("call 4"));
+        let cfg = Config { on_error: ErrorPolicy::Count, ..cfg };
+        let r = run(&cfg, flaky, no_poll).unwrap();
+        assert_eq!((r.stop, r.calls, r.errors, r.samples.len()), (StopReason::MinReached, 100, 25, 75));
+        assert_eq!(r.first_error.as_deref(), Some("call 4"));
+    }
+
+    #[test]
+    fn fatal_failures_and_interrupts_always_stop() {
+        let cfg =
+            Config { warmup_count: 0, min_count: 100, on_error: ErrorPolicy::Count, ..Config::default() };
+        let mut i = 0;
+        let r = run(
+            &cfg,
+            || {
+                i += 1;
+                if i == 10 {
+                    Err(Failure::Fatal("ctrl-c".to_string()))
+                } else {
+                    Ok(())
+                }
+            },
+            no_poll,
+        )
+        .unwrap();
+        assert_eq!((r.stop, r.samples.len()), (StopReason::Interrupted, 9));
+        let cfg = Config { poll_interval_ns: 0, ..cfg };
+        let r = run(&cfg, ok, || Err("signal".to_string())).unwrap();
+        assert_eq!(r.stop, StopReason::Interrupted);
+        assert_eq!(r.error.as_deref(), Some("signal"));
+    }
+
+    #[test]
+    fn early_stop_on_a_narrow_interval() {
+        let target = Target { percent: 50.0, rel_half_width: 0.05, confidence: 0.95 };
+        let cfg = Config { min_count: 100, max_count: 1_000_000, target: Some(target), ..Config::default() };
+        let r = run(&cfg, || busy(2_000), no_poll).unwrap();
+        assert_eq!(r.stop, StopReason::Converged);
+        assert!(r.rel_half_width.unwrap() <= 0.05);
+        assert!(r.calls < 1_000_000);
+    }
+
+    #[test]
+    fn bad_configs_are_rejected() {
+        let bad = Config { min_count: 10, max_count: 5, ..Config::default() };
+        assert!(run(&bad, ok, no_poll).is_err());
+        let t = Target { percent: 100.0, rel_half_width: 0.01, confidence: 0.95 };
+        assert!(run(&Config { target: Some(t), ..Config::default() }, ok, no_poll).is_err());
+    }
+}

@@ -1,0 +1,13 @@
+//! mcm's native core: a timing loop with per-call samples, latency statistics and a streaming histogram.
+//!
+//! The algorithms are plain Rust (no pyo3) so `cargo test` runs without Python; the Python glue lives in
+//! `python.rs` and is compiled only with the `python` feature that maturin enables.
+
+pub mod bench;
+pub mod clock;
+pub mod errors;
+pub mod histogram;
+pub mod stats;
+
+#[cfg(feature = "python")]
+mod python;

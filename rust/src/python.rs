@@ -1,0 +1,390 @@
+//! The `mcm._core` module: type conversion between Python and the plain-Rust algorithms, nothing else.
+
+use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
+
+use crate::bench::{self as timing_loop, ErrorPolicy, Failure, Target};
+use crate::clock;
+use crate::errors::Error;
+use crate::histogram;
+use crate::stats::{self, Interval};
+
+pyo3::import_exception!(mcm.exceptions, StatsError);
+
+impl From<Error> for PyErr {
+    fn from(e: Error) -> PyErr {
+        StatsError::new_err(e.to_string())
+    }
+}
+
+/// A 1-D numeric array read in place: the dtypes the statistics take without a conversion pass.
+enum Samples<'py> {
+    F64(PyReadonlyArray1<'py, f64>),
+    F32(PyReadonlyArray1<'py, f32>),
+    I64(PyReadonlyArray1<'py, i64>),
+    U64(PyReadonlyArray1<'py, u64>),
+    I32(PyReadonlyArray1<'py, i32>),
+    U32(PyReadonlyArray1<'py, u32>),
+}
+
+/// Accept any 1-D array-like of numbers; numpy arrays of a supported dtype are read without copying.
+fn samples<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Samples<'py>> {
+    let py = obj.py();
+    let np = py.import("numpy")?;
+    let mut arr = np.call_method1("asarray", (obj,))?;
+    let ndim: usize = arr.getattr("ndim")?.extract()?;
+    if ndim != 1 {
+        return Err(StatsError::new_err(format!("expected a 1-D array of samples, got {ndim} dimensions")));
+    }
+    let kind: String = arr.getattr("dtype")?.getattr("kind")?.extract()?;
+    if !matches!(kind.as_str(), "f" | "i" | "u" | "b") {
+        let dtype = arr.getattr("dtype")?.str()?.to_string();
+        return Err(StatsError::new_err(format!("expected numeric samples, got dtype {dtype}")));
+    }
+    if !arr.getattr("flags")?.get_item("C_CONTIGUOUS")?.extract::<bool>()? {
+        arr = np.call_method1("ascontiguousarray", (&arr,))?;
+    }
+    macro_rules! try_as {
+        ($($variant:ident: $t:ty),*) => {$(
+            if let Ok(a) = arr.extract::<PyReadonlyArray1<'py, $t>>() {
+                return Ok(Samples::$variant(a));
+            }
+        )*};
+    }
+    try_as!(F64: f64, I64: i64, F32: f32, U64: u64, I32: i32, U32: u32);
+    let as_f64 = np.call_method1("asarray", (&arr, "float64"))?;
+    Ok(Samples::F64(as_f64.extract()?))
+}
+
+/// Run `$body` with `$slice` bound to the contiguous data of whichever dtype `$samples` holds.
+macro_rules! with_slice {
+    ($samples:expr, |$slice:ident| $body:expr) => {
+        match &$samples {
+            Samples::F64(a) => {
+                let $slice = a.as_slice().expect("contiguous");
+                $body
+            }
+            Samples::F32(a) => {
+                let $slice = a.as_slice().expect("contiguous");
+                $body
+            }
+            Samples::I64(a) => {
+                let $slice = a.as_slice().expect("contiguous");
+                $body
+            }
+            Samples::U64(a) => {
+                let $slice = a.as_slice().expect("contiguous");
+                $body
+            }
+            Samples::I32(a) => {
+                let $slice = a.as_slice().expect("contiguous");
+                $body
+            }
+            Samples::U32(a) => {
+                let $slice = a.as_slice().expect("contiguous");
+                $body
+            }
+        }
+    };
+}
+
+fn interval_dict<'py>(py: Python<'py>, i: &Interval) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("low", i.low)?;
+    d.set_item("high", i.high)?;
+    d.set_item("method", i.method)?;
+    Ok(d)
+}
+
+fn summary_dict<'py>(py: Python<'py>, s: &stats::Summary) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("count", s.count)?;
+    d.set_item("mean", s.mean)?;
+    d.set_item("std", s.std)?;
+    d.set_item("min", s.min)?;
+    d.set_item("max", s.max)?;
+    d.set_item("median", s.median)?;
+    d.set_item("mad", s.mad)?;
+    d.set_item("cv", s.cv)?;
+    d.set_item("confidence", s.confidence)?;
+    let qs = PyList::empty(py);
+    for q in &s.quantiles {
+        let e = PyDict::new(py);
+        e.set_item("percent", q.percent)?;
+        e.set_item("value", q.value)?;
+        e.set_item("ci_low", q.ci_low)?;
+        e.set_item("ci_high", q.ci_high)?;
+        e.set_item("enough", q.enough())?;
+        e.set_item("min_samples", q.min_samples)?;
+        qs.append(e)?;
+    }
+    d.set_item("quantiles", qs)?;
+    d.set_item("mean_ci", interval_dict(py, &s.mean_ci)?)?;
+    d.set_item("median_ci", interval_dict(py, &s.median_ci)?)?;
+    let o = &s.outliers;
+    let od = PyDict::new(py);
+    od.set_item("q1", o.q1)?;
+    od.set_item("q3", o.q3)?;
+    od.set_item("low_severe", o.low_severe)?;
+    od.set_item("low_mild", o.low_mild)?;
+    od.set_item("high_mild", o.high_mild)?;
+    od.set_item("high_severe", o.high_severe)?;
+    od.set_item("fences", o.fences().to_vec())?;
+    d.set_item("outliers", od)?;
+    Ok(d)
+}
+
+/// Summarize latency samples (any unit); the work runs with the GIL released.
+#[pyfunction]
+#[pyo3(signature = (samples, quantiles = vec![50.0, 90.0, 95.0, 99.0, 99.9], confidence = 0.95, bootstrap = 1000, bootstrap_max_n = 10_000, seed = 0))]
+fn summarize<'py>(
+    py: Python<'py>,
+    samples: &Bound<'py, PyAny>,
+    quantiles: Vec<f64>,
+    confidence: f64,
+    bootstrap: usize,
+    bootstrap_max_n: usize,
+    seed: u64,
+) -> PyResult<Bound<'py, PyDict>> {
+    let data = self::samples(samples)?;
+    let opts = stats::Options { quantiles, confidence, bootstrap, bootstrap_max_n, seed };
+    let summary = with_slice!(data, |s| py.detach(|| stats::summarize(s, &opts)))?;
+    summary_dict(py, &summary)
+}
+
+/// The fewest samples for which both ends of the `confidence` interval of the `percent` quantile exist.
+#[pyfunction]
+#[pyo3(signature = (percent, confidence = 0.95))]
+fn min_samples(percent: f64, confidence: f64) -> PyResult<usize> {
+    Ok(stats::binomial::min_samples(percent / 100.0, confidence)?)
+}
+
+/// What reading the clock costs on this machine.
+#[pyfunction]
+#[pyo3(signature = (reads = 100_000))]
+fn clock_info(py: Python<'_>, reads: usize) -> PyResult<Bound<'_, PyDict>> {
+    let info = py.detach(|| clock::clock_info(reads));
+    let d = PyDict::new(py);
+    d.set_item("clock", if cfg!(unix) { "CLOCK_MONOTONIC" } else { "Instant" })?;
+    d.set_item("read_overhead_ns", info.read_overhead_ns)?;
+    d.set_item("resolution_ns", info.resolution_ns)?;
+    d.set_item("min_step_ns", info.min_step_ns)?;
+    d.set_item("reads", info.reads)?;
+    Ok(d)
+}
+
+/// The outcome of `bench`: every sample, how the run ended, and the error that ended it if one did.
+#[pyclass(frozen, get_all, module = "mcm._core")]
+struct BenchRun {
+    samples: Py<PyArray1<i64>>,
+    calls: u64,
+    errors: u64,
+    warmup_calls: u64,
+    warmup_ns: u64,
+    elapsed_ns: u64,
+    stop_reason: &'static str,
+    error: Option<Py<PyAny>>,
+    first_error: Option<Py<PyAny>>,
+    rel_half_width: Option<f64>,
+    clock: &'static str,
+}
+
+#[pymethods]
+impl BenchRun {
+    fn __repr__(&self) -> String {
+        format!(
+            "BenchRun(calls={}, errors={}, stop_reason={:?}, elapsed_ns={})",
+            self.calls, self.errors, self.stop_reason, self.elapsed_ns
+        )
+    }
+}
+
+/// Call `fn(*args)` in a native loop and record one monotonic-clock sample (ns) per call.
+#[pyfunction(name = "bench")]
+#[pyo3(signature = (r#fn, args = None, *, warmup_count = 10, warmup_time_ns = 0, min_count = 100, min_time_ns = 0,
+    max_count = None, max_time_ns = None, on_error = "raise", target_quantile = None, target_rel_width = 0.01,
+    confidence = 0.95))]
+#[allow(clippy::too_many_arguments)]
+fn run_bench<'py>(
+    py: Python<'py>,
+    r#fn: &Bound<'py, PyAny>,
+    args: Option<&Bound<'py, PyTuple>>,
+    warmup_count: u64,
+    warmup_time_ns: u64,
+    min_count: u64,
+    min_time_ns: u64,
+    max_count: Option<u64>,
+    max_time_ns: Option<u64>,
+    on_error: &str,
+    target_quantile: Option<f64>,
+    target_rel_width: f64,
+    confidence: f64,
+) -> PyResult<BenchRun> {
+    if !r#fn.is_callable() {
+        return Err(StatsError::new_err("bench needs a callable"));
+    }
+    let on_error = match on_error {
+        "raise" => ErrorPolicy::Raise,
+        "count" => ErrorPolicy::Count,
+        other => {
+            return Err(StatsError::new_err(format!("on_error must be 'raise' or 'count', got {other:?}")))
+        }
+    };
+    let cfg = timing_loop::Config {
+        warmup_count,
+        warmup_time_ns,
+        min_count,
+        min_time_ns,
+        max_count: max_count.unwrap_or(u64::MAX),
+        max_time_ns: max_time_ns.unwrap_or(u64::MAX),
+        on_error,
+        target: target_quantile.map(|percent| Target {
+            percent,
+            rel_half_width: target_rel_width,
+            confidence,
+        }),
+        ..timing_loop::Config::default()
+    };
+    let classify = |e: PyErr| {
+        if e.is_instance_of::<PyException>(py) {
+            Failure::Recoverable(e)
+        } else {
+            Failure::Fatal(e)
+        }
+    };
+    let run = match args {
+        None => timing_loop::run(&cfg, || r#fn.call0().map(drop).map_err(classify), || py.check_signals())?,
+        Some(a) => {
+            timing_loop::run(&cfg, || r#fn.call1(a).map(drop).map_err(classify), || py.check_signals())?
+        }
+    };
+    let to_obj = |e: Option<PyErr>| e.map(|e| e.into_value(py).into_any());
+    Ok(BenchRun {
+        samples: run.samples.into_pyarray(py).unbind(),
+        calls: run.calls,
+        errors: run.errors,
+        warmup_calls: run.warmup_calls,
+        warmup_ns: run.warmup_ns,
+        elapsed_ns: run.elapsed_ns,
+        stop_reason: run.stop.as_str(),
+        error: to_obj(run.error),
+        first_error: to_obj(run.first_error),
+        rel_half_width: run.rel_half_width,
+        clock: run.clock,
+    })
+}
+
+/// A streaming, mergeable log-linear histogram of non-negative integers (nanoseconds, typically).
+#[pyclass(module = "mcm._core")]
+struct Histogram {
+    inner: histogram::Histogram,
+}
+
+#[pymethods]
+impl Histogram {
+    #[new]
+    #[pyo3(signature = (lowest = 1, highest = 3_600_000_000_000, sigfigs = 3))]
+    fn new(lowest: u64, highest: u64, sigfigs: u8) -> PyResult<Self> {
+        Ok(Histogram { inner: histogram::Histogram::new(lowest, highest, sigfigs)? })
+    }
+
+    #[getter]
+    fn lowest(&self) -> u64 {
+        self.inner.lowest()
+    }
+    #[getter]
+    fn highest(&self) -> u64 {
+        self.inner.highest()
+    }
+    #[getter]
+    fn sigfigs(&self) -> u8 {
+        self.inner.sigfigs()
+    }
+    #[getter]
+    fn count(&self) -> u64 {
+        self.inner.count()
+    }
+    #[getter]
+    fn min(&self) -> Option<u64> {
+        self.inner.min()
+    }
+    #[getter]
+    fn max(&self) -> Option<u64> {
+        self.inner.max()
+    }
+    #[getter]
+    fn mean(&self) -> Option<f64> {
+        self.inner.mean()
+    }
+
+    #[pyo3(signature = (value, count = 1))]
+    fn record(&mut self, value: u64, count: u64) -> PyResult<()> {
+        Ok(self.inner.record(value, count)?)
+    }
+
+    /// Record every value of a 1-D array (rounded to integers), or none if any is out of range.
+    fn record_array(&mut self, py: Python<'_>, values: &Bound<'_, PyAny>) -> PyResult<()> {
+        let data = samples(values)?;
+        let inner = &mut self.inner;
+        Ok(with_slice!(data, |s| py.detach(|| inner.record_all(s)))?)
+    }
+
+    fn quantile(&self, percent: f64) -> PyResult<Option<f64>> {
+        Ok(self.inner.quantile(percent)?)
+    }
+
+    fn quantiles(&self, percents: Vec<f64>) -> PyResult<Vec<Option<f64>>> {
+        percents.into_iter().map(|p| Ok(self.inner.quantile(p)?)).collect()
+    }
+
+    /// Non-empty ranges as `(lowest value, highest value, count)`, ascending.
+    fn buckets(&self) -> Vec<(u64, u64, u64)> {
+        self.inner.buckets()
+    }
+
+    fn merge(&mut self, other: PyRef<'_, Histogram>) -> PyResult<()> {
+        Ok(self.inner.merge(&other.inner)?)
+    }
+
+    fn reset(&mut self) {
+        self.inner.reset()
+    }
+
+    fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.inner.to_bytes())
+    }
+
+    #[staticmethod]
+    fn from_bytes(data: &[u8]) -> PyResult<Histogram> {
+        Ok(Histogram { inner: histogram::Histogram::from_bytes(data)? })
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.count() as usize
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Histogram(lowest={}, highest={}, sigfigs={}, count={})",
+            self.inner.lowest(),
+            self.inner.highest(),
+            self.inner.sigfigs(),
+            self.inner.count()
+        )
+    }
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("BUILD_PROFILE", if cfg!(debug_assertions) { "debug" } else { "release" })?;
+    m.add_function(wrap_pyfunction!(summarize, m)?)?;
+    m.add_function(wrap_pyfunction!(min_samples, m)?)?;
+    m.add_function(wrap_pyfunction!(clock_info, m)?)?;
+    m.add_function(wrap_pyfunction!(run_bench, m)?)?;
+    m.add_class::<BenchRun>()?;
+    m.add_class::<Histogram>()?;
+    Ok(())
+}
