@@ -6,15 +6,16 @@ from typing import Any, Literal, TypedDict, final
 import numpy as np
 import numpy.typing as npt
 
+__all__ = ["BUILD_PROFILE", "BenchRun", "Histogram", "__version__", "bench", "clock_info", "min_samples", "summarize"]
 __version__: str
 BUILD_PROFILE: str
 
-class IntervalDict(TypedDict):
+class _IntervalDict(TypedDict):
     low: float
     high: float
     method: str
 
-class QuantileDict(TypedDict):
+class _QuantileDict(TypedDict):
     percent: float
     value: float
     ci_low: float | None
@@ -22,7 +23,7 @@ class QuantileDict(TypedDict):
     enough: bool
     min_samples: int
 
-class OutliersDict(TypedDict):
+class _OutliersDict(TypedDict):
     q1: float
     q3: float
     low_severe: int
@@ -31,7 +32,7 @@ class OutliersDict(TypedDict):
     high_severe: int
     fences: list[float]
 
-class SummaryDict(TypedDict):
+class _SummaryDict(TypedDict):
     count: int
     mean: float
     std: float
@@ -41,12 +42,12 @@ class SummaryDict(TypedDict):
     mad: float
     cv: float | None
     confidence: float
-    quantiles: list[QuantileDict]
-    mean_ci: IntervalDict
-    median_ci: IntervalDict
-    outliers: OutliersDict
+    quantiles: list[_QuantileDict]
+    mean_ci: _IntervalDict
+    median_ci: _IntervalDict
+    outliers: _OutliersDict
 
-class ClockInfoDict(TypedDict):
+class _ClockInfoDict(TypedDict):
     clock: str
     read_overhead_ns: float
     resolution_ns: float
@@ -60,9 +61,9 @@ def summarize(
     bootstrap: int = 1000,
     bootstrap_max_n: int = 10000,
     seed: int = 0,
-) -> SummaryDict: ...
+) -> _SummaryDict: ...
 def min_samples(percent: float, confidence: float = 0.95) -> int: ...
-def clock_info(reads: int = 100000) -> ClockInfoDict: ...
+def clock_info(reads: int = 100000) -> _ClockInfoDict: ...
 @final
 class BenchRun:
     @property
