@@ -42,6 +42,7 @@ class _SummaryDict(TypedDict):
     mad: float
     cv: float | None
     confidence: float
+    passes: int
     quantiles: list[_QuantileDict]
     mean_ci: _IntervalDict
     median_ci: _IntervalDict

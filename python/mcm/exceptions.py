@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mcm.rules.errors import Diagnostic
+
 
 class McmError(Exception):
     """Root of every error mcm raises on purpose."""
@@ -26,4 +32,41 @@ class CallableError(MeasurementError):
         self.partial = partial
 
 
-__all__ = ["CallableError", "McmError", "MeasurementError", "StatsError"]
+class UnitError(McmError, ValueError):
+    """A unit, or a value with a unit, that cannot be used: unknown unit, or one that does not fit the metric."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+class UnknownMetricError(McmError, LookupError):
+    """A metric name that is not in the catalogue; ``hint`` says which names come close."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+class RulesError(McmError):
+    """Rules text that cannot be used. ``diagnostics`` holds every problem found (errors and warnings)."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
+        super().__init__("\n".join(d.render() for d in self.diagnostics))
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        """The diagnostics of severity ``error`` (a RulesError may carry warnings too)."""
+        return tuple(d for d in self.diagnostics if d.severity == "error")
+
+
+__all__ = [
+    "CallableError",
+    "McmError",
+    "MeasurementError",
+    "RulesError",
+    "StatsError",
+    "UnitError",
+    "UnknownMetricError",
+]

@@ -8,6 +8,8 @@ use crate::stats::Sample;
 const MAGIC: &[u8; 4] = b"MCMH";
 const FORMAT_VERSION: u8 = 1;
 const HEADER_LEN: usize = 4 + 1 + 1 + 8 * 7;
+/// Values stay exact as floats (and `+ 0.5` rounds them exactly) up to here.
+const MAX_HIGHEST: u64 = 1 << 52;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Histogram {
@@ -33,6 +35,9 @@ impl Histogram {
         }
         if !(1..=5).contains(&sigfigs) {
             return invalid(format!("significant digits must be 1 to 5, got {sigfigs}"));
+        }
+        if highest > MAX_HIGHEST {
+            return invalid(format!("highest must be at most 2^52 (about 52 days in ns), got {highest}"));
         }
         if highest < lowest.saturating_mul(2) {
             return invalid(format!("highest ({highest}) must be at least twice lowest ({lowest})"));
@@ -145,28 +150,49 @@ impl Histogram {
     /// Record every value of `values` (rounded to integers), or none of them if any is negative, non-finite or
     /// above `highest`.
     pub fn record_all<T: Sample>(&mut self, values: &[T]) -> Result<()> {
-        for (index, x) in values.iter().enumerate() {
-            let v = x.to_f64();
-            if !v.is_finite() {
-                return Err(Error::NonFinite { index, value: v });
-            }
-            if v < 0.0 || v.round() > self.highest as f64 {
-                return Err(Error::OutOfRange { index, value: v, lowest: 0, highest: self.highest });
-            }
-        }
-        let (mut lo, mut hi, mut sum) = (self.min, self.max, 0u128);
+        // Pass 1, branch-free so it vectorizes: are all values in range (NaN fails every comparison)?
+        let top = self.highest as f64;
+        let (mut ok, mut lo, mut hi) = (true, f64::INFINITY, f64::NEG_INFINITY);
         for x in values {
-            let v = x.to_f64().round() as u64;
-            let i = self.index_of(v);
-            self.counts[i] += 1;
-            sum += v as u128;
-            lo = lo.min(v);
-            hi = hi.max(v);
+            let v = x.to_f64();
+            ok &= v >= 0.0 && v <= top;
+            lo = if v < lo { v } else { lo };
+            hi = if v > hi { v } else { hi };
+        }
+        if !ok {
+            let (index, value) = values
+                .iter()
+                .map(|x| x.to_f64())
+                .enumerate()
+                .find(|&(_, v)| !(v >= 0.0 && v <= top))
+                .expect("a value failed the range check");
+            if !value.is_finite() {
+                return Err(Error::NonFinite { index, value });
+            }
+            return Err(Error::OutOfRange { index, value, lowest: 0, highest: self.highest });
+        }
+        if values.is_empty() {
+            return Ok(());
+        }
+        // Pass 2: count. Values are ≥ 0, so `+ 0.5` then truncation rounds half away from zero like `f64::round`
+        // (which is a library call on baseline x86-64).
+        let mut sum = 0u128;
+        for block in values.chunks(1024) {
+            let mut block_sum = 0u64; // 1024 values ≤ 2^53 cannot overflow
+            for x in block {
+                // SAFETY: pass 1 showed 0 ≤ x ≤ highest ≤ 2^52, so x + 0.5 is finite and fits an i64, the rounded
+                // value is ≤ highest, and the counters were sized to index `highest`.
+                let v = unsafe { (x.to_f64() + 0.5).to_int_unchecked::<i64>() } as u64;
+                let i = self.index_of(v);
+                unsafe { *self.counts.get_unchecked_mut(i) += 1 };
+                block_sum += v;
+            }
+            sum += block_sum as u128;
         }
         self.total += values.len() as u64;
         self.sum += sum;
-        self.min = lo;
-        self.max = hi;
+        self.min = self.min.min((lo + 0.5) as u64);
+        self.max = self.max.max((hi + 0.5) as u64);
         Ok(())
     }
 
@@ -418,6 +444,13 @@ mod tests {
         assert!(matches!(h.record_all(&[1i64, -1]), Err(Error::OutOfRange { index: 1, .. })));
         assert!(h.record_all(&[1u64, 1001]).is_err());
         assert_eq!(h.count(), 0);
+        h.record_all(&[999.6f64, 0.0, 999.4]).unwrap();
+        assert_eq!((h.count(), h.min(), h.max()), (3, Some(0), Some(1000)));
+        assert!(Histogram::new(1, u64::MAX, 3).is_err());
+        let mut big = Histogram::new(1, MAX_HIGHEST, 3).unwrap();
+        big.record_all(&[MAX_HIGHEST as f64, (MAX_HIGHEST - 1) as f64 + 0.4]).unwrap();
+        assert_eq!(big.max(), Some(MAX_HIGHEST));
+        assert!(Histogram::new(1, MAX_HIGHEST + 1, 3).is_err());
         assert!(Histogram::new(0, 10, 3).is_err());
         assert!(Histogram::new(1, 10, 6).is_err());
         assert!(h.quantile(101.0).is_err());

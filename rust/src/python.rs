@@ -109,6 +109,7 @@ fn summary_dict<'py>(py: Python<'py>, s: &stats::Summary) -> PyResult<Bound<'py,
     d.set_item("mad", s.mad)?;
     d.set_item("cv", s.cv)?;
     d.set_item("confidence", s.confidence)?;
+    d.set_item("passes", s.passes)?;
     let qs = PyList::empty(py);
     for q in &s.quantiles {
         let e = PyDict::new(py);
@@ -167,7 +168,7 @@ fn min_samples(percent: f64, confidence: f64) -> PyResult<usize> {
 fn clock_info(py: Python<'_>, reads: usize) -> PyResult<Bound<'_, PyDict>> {
     let info = py.detach(|| clock::clock_info(reads));
     let d = PyDict::new(py);
-    d.set_item("clock", if cfg!(unix) { "CLOCK_MONOTONIC" } else { "Instant" })?;
+    d.set_item("clock", info.clock)?;
     d.set_item("read_overhead_ns", info.read_overhead_ns)?;
     d.set_item("resolution_ns", info.resolution_ns)?;
     d.set_item("min_step_ns", info.min_step_ns)?;

@@ -79,6 +79,8 @@ pub struct Summary {
     pub median_ci: Interval,
     pub outliers: Outliers,
     pub confidence: f64,
+    /// Passes made over the samples: 1 unless a predicted position missed (then the answer is still exact).
+    pub passes: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -400,6 +402,7 @@ pub fn summarize<T: Sample>(data: &[T], opts: &Options) -> Result<Summary> {
         median_ci,
         outliers,
         confidence: opts.confidence,
+        passes: scan.passes(),
     })
 }
 

@@ -9,7 +9,7 @@
 use super::parallel::{map_chunks, threads_for};
 use super::sample::Sample;
 
-const MAX_LOG2_BUCKETS: u32 = 14;
+const MAX_LOG2_BUCKETS: u32 = 13;
 const NO_SLOT: u32 = u32::MAX;
 /// Elements converted and processed together: small enough to stay in L1 for the fold's second look.
 const BLOCK: usize = 2048;
@@ -129,6 +129,8 @@ pub struct Scan {
     /// Gathered elements, bucket by bucket: slot `k` is `store[spans[k].0..spans[k].1]`.
     store: Vec<f64>,
     spans: Vec<(usize, usize)>,
+    /// Passes over the data so far (1 when every prediction held).
+    passes: usize,
 }
 
 impl Scan {
@@ -139,6 +141,11 @@ impl Scan {
         let f = ((v - self.lo) * self.scale).max(0.0).min(self.top);
         // SAFETY: `f` is finite and within [0, buckets - 1] after the clamps (`max` maps NaN to 0).
         unsafe { f.to_int_unchecked::<u32>() as usize }
+    }
+
+    /// Passes over the data so far (1 when every prediction held).
+    pub fn passes(&self) -> usize {
+        self.passes
     }
 
     /// Elements in buckets `0..b`.
@@ -170,6 +177,7 @@ impl Scan {
             slot_of: vec![NO_SLOT; buckets],
             store: Vec::new(),
             spans: Vec::new(),
+            passes: 1,
         };
         let mut wanted = Vec::new();
         for &(a, b) in zones {
@@ -195,9 +203,13 @@ impl Scan {
                 let mut n_hit = 0;
                 for &v in raw.iter() {
                     let b = scan_ref.bucket(v);
-                    counts[b] += 1;
-                    hits[n_hit] = v;
-                    n_hit += ((marks[b / 64] >> (b % 64)) & 1) as usize;
+                    // SAFETY: `bucket` returns < buckets = counts.len() <= 64 * marks.len(), and n_hit counts a
+                    // subset of this block's elements, so n_hit < raw.len() <= BLOCK = hits.len().
+                    unsafe {
+                        *counts.get_unchecked_mut(b) += 1;
+                        *hits.get_unchecked_mut(n_hit) = v;
+                        n_hit += ((marks.get_unchecked(b / 64) >> (b % 64)) & 1) as usize;
+                    }
                 }
                 picked.extend_from_slice(&hits[..n_hit]);
                 fold.add_block(offset + i * BLOCK, raw);
@@ -266,6 +278,7 @@ impl Scan {
         if marks.iter().all(|&m| m == 0) {
             return;
         }
+        self.passes += 1;
         let scan = &*self;
         let picked = map_chunks(data, threads_for(data.len()), |chunk| {
             let mut picked: Vec<f64> = Vec::new();
