@@ -444,8 +444,6 @@ mod tests {
         assert!(matches!(h.record_all(&[1i64, -1]), Err(Error::OutOfRange { index: 1, .. })));
         assert!(h.record_all(&[1u64, 1001]).is_err());
         assert_eq!(h.count(), 0);
-        h.record_all(&[999.6f64, 0.0, 999.4]).unwrap();
-        assert_eq!((h.count(), h.min(), h.max()), (3, Some(0), Some(1000)));
         assert!(Histogram::new(1, u64::MAX, 3).is_err());
         let mut big = Histogram::new(1, MAX_HIGHEST, 3).unwrap();
         big.record_all(&[MAX_HIGHEST as f64, (MAX_HIGHEST - 1) as f64 + 0.4]).unwrap();
@@ -455,5 +453,7 @@ mod tests {
         assert!(Histogram::new(1, 10, 6).is_err());
         assert!(h.quantile(101.0).is_err());
         assert_eq!(h.quantile(50.0).unwrap(), None);
+        h.record_all(&[999.6f64, 0.0, 999.4]).unwrap();
+        assert_eq!((h.count(), h.min(), h.max()), (3, Some(0), Some(1000)));
     }
 }
