@@ -1,0 +1,1 @@
+"""The `mcm` command line: one module per verb, all logic elsewhere."""
