@@ -61,8 +61,26 @@ class RulesError(McmError):
         return tuple(d for d in self.diagnostics if d.severity == "error")
 
 
+class FactsError(McmError, ValueError):
+    """Facts or constraints given to the advisor that cannot be used: unknown name, wrong type, bad value."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+class AdviceError(McmError):
+    """A request the engine cannot answer as asked (unknown or ambiguous scenario, a condition that cannot run)."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
 __all__ = [
+    "AdviceError",
     "CallableError",
+    "FactsError",
     "McmError",
     "MeasurementError",
     "RulesError",

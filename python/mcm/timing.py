@@ -90,7 +90,9 @@ class LatencyReport:
     core_build: str
     warnings: tuple[str, ...]
     error: str | None = None
-    samples: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64), repr=False, compare=False)
+    samples: npt.NDArray[np.int64] = field(
+        default_factory=lambda: np.empty(0, np.int64), repr=False, compare=False
+    )
 
     def quantile(self, percent: float) -> QuantileStat:
         """The stat for ``percent`` (it must have been asked for)."""
@@ -167,10 +169,13 @@ def time_callable(
     if run.samples.size == 0:
         first = stopping or run.first_error
         raise CallableError(f"no call succeeded: {_describe(first)}") from first
-    report = _report(run, quantiles, confidence, bootstrap, seed, target_quantile, target_rel_width, min_count)
+    report = _report(
+        run, quantiles, confidence, bootstrap, seed, target_quantile, target_rel_width, min_count
+    )
     if isinstance(stopping, Exception):
         raise CallableError(
-            f"the callable raised {_describe(stopping)} after {run.samples.size} successful calls", partial=report
+            f"the callable raised {_describe(stopping)} after {run.samples.size} successful calls",
+            partial=report,
         ) from stopping
     return report
 
@@ -188,7 +193,7 @@ def summarize(
 
 
 def _ns(seconds: float) -> int:
-    return int(round(seconds * 1e9))
+    return round(seconds * 1e9)
 
 
 def _describe(exc: BaseException | None) -> str:
@@ -216,7 +221,13 @@ def _report(
     o = s["outliers"]
     f = o["fences"]
     outliers = Outliers(
-        o["q1"], o["q3"], o["low_severe"], o["low_mild"], o["high_mild"], o["high_severe"], (f[0], f[1], f[2], f[3])
+        o["q1"],
+        o["q3"],
+        o["low_severe"],
+        o["low_mild"],
+        o["high_mild"],
+        o["high_severe"],
+        (f[0], f[1], f[2], f[3]),
     )
     warnings = _warnings(run, s["cv"], qs, outliers, confidence, target_quantile, target_rel_width, min_count)
     stopping = run.error
@@ -275,9 +286,13 @@ def _warnings(
     if severe:
         out.append(f"{severe:,} severe outliers (beyond 3 IQR) are kept in the statistics")
     if run.errors:
-        out.append(f"{run.errors:,} of {run.calls + run.warmup_calls:,} calls raised (first: {_describe(run.first_error)})")
+        out.append(
+            f"{run.errors:,} of {run.calls + run.warmup_calls:,} calls raised (first: {_describe(run.first_error)})"
+        )
     if run.stop_reason in ("max_time", "max_count") and run.calls < min_count:
-        out.append(f"stopped at the {run.stop_reason.replace('_', ' ')} after {run.calls:,} calls, before min_count {min_count:,}")
+        out.append(
+            f"stopped at the {run.stop_reason.replace('_', ' ')} after {run.calls:,} calls, before min_count {min_count:,}"
+        )
     if run.stop_reason == "interrupted":
         out.append(f"interrupted after {run.calls:,} calls: the statistics cover those only")
     if target_quantile is not None and run.stop_reason != "converged":

@@ -66,9 +66,10 @@ def test_integer_and_float32_input_read_in_place() -> None:
     for dtype in (np.int64, np.uint64, np.int32, np.uint32):
         assert _core.summarize(x.astype(dtype), QS, bootstrap=0) == ref
     f32 = x.astype(np.float32)
-    assert _core.summarize(f32, QS, bootstrap=0)["quantiles"] == _core.summarize(
-        f32.astype(np.float64), QS, bootstrap=0
-    )["quantiles"]
+    assert (
+        _core.summarize(f32, QS, bootstrap=0)["quantiles"]
+        == _core.summarize(f32.astype(np.float64), QS, bootstrap=0)["quantiles"]
+    )
 
 
 def test_strided_and_list_input() -> None:

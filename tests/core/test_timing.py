@@ -33,7 +33,17 @@ def test_json_is_complete_and_round_trips() -> None:
     d = json.loads(r.to_json())
     assert d["schema"] == mcm.timing.SCHEMA
     assert "samples" not in d
-    for key in ("mean_ns", "std_ns", "cv", "mad_ns", "quantiles", "mean_ci", "median_ci", "outliers", "warnings"):
+    for key in (
+        "mean_ns",
+        "std_ns",
+        "cv",
+        "mad_ns",
+        "quantiles",
+        "mean_ci",
+        "median_ci",
+        "outliers",
+        "warnings",
+    ):
         assert key in d
     assert d["quantiles"][0]["percent"] == 50.0
 
@@ -106,7 +116,9 @@ def test_ctrl_c_returns_what_was_measured() -> None:
 
 
 def test_target_quantile_convergence_is_reported() -> None:
-    r = time_callable(busy, args=(20_000,), min_count=100, max_count=200_000, target_quantile=50, target_rel_width=0.02)
+    r = time_callable(
+        busy, args=(20_000,), min_count=100, max_count=200_000, target_quantile=50, target_rel_width=0.02
+    )
     assert r.stop_reason == "converged"
     r = time_callable(busy, args=(20_000,), min_count=100, max_count=200, target_quantile=99.9)
     assert any("p99.9 interval is" in w for w in r.warnings)

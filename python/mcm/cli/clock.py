@@ -31,7 +31,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"clock               {info['clock']}")
     print(f"read overhead       {info['read_overhead_ns']:.1f} ns (median of back-to-back reads)")
     print(f"resolution          {info['resolution_ns']:.2f} ns")
-    print(f"harness floor       {result['harness_floor_median_ns']:.0f} ns median, "
-          f"{result['harness_floor_p99_ns']:.0f} ns p99 per no-op call")
+    print(
+        f"harness floor       {result['harness_floor_median_ns']:.0f} ns median, "
+        f"{result['harness_floor_p99_ns']:.0f} ns p99 per no-op call"
+    )
     print(f"native core         {_core.__version__} ({_core.BUILD_PROFILE} build)")
     return 0
