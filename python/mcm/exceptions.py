@@ -32,6 +32,14 @@ class CallableError(MeasurementError):
         self.partial = partial
 
 
+class ModelError(MeasurementError):
+    """A model that cannot be loaded: missing, corrupt, an unsupported format, or refused as unsafe to load."""
+
+
+class InputError(MeasurementError, ValueError):
+    """Inputs that do not fit the model (shape, dtype, names, batch size): found before any timing."""
+
+
 class UnitError(McmError, ValueError):
     """A unit, or a value with a unit, that cannot be used: unknown unit, or one that does not fit the metric."""
 
@@ -81,8 +89,10 @@ __all__ = [
     "AdviceError",
     "CallableError",
     "FactsError",
+    "InputError",
     "McmError",
     "MeasurementError",
+    "ModelError",
     "RulesError",
     "StatsError",
     "UnitError",

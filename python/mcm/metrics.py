@@ -1,7 +1,7 @@
 """The metric catalogue: every metric mcm knows, in the reference's six categories (DESIGN.md §3).
 
 One source of truth for names, units, directions and labels. A metric's value is always stored in its canonical
-``unit``, the base unit of its ``dimension`` (see ``units.py``):
+``unit``, which is the base unit of its ``dimension`` (``fps`` and ``qps`` both name "per second"; ``units.py``):
 
 - ``accuracy``, ``map``, ``error_rate`` are fractions in [0, 1]: ``0.945`` and ``94.5 %`` are the same value.
 - ``accuracy_drop`` is ``baseline.accuracy - accuracy``, also a fraction, written in percentage points:
@@ -50,7 +50,7 @@ class Metric:
         """``value`` written in ``unit`` as this metric's canonical value; raises :class:`UnitError`."""
         if unit not in self.accepts:
             raise UnitError(self.unit_problem(unit), f"{self.name} accepts {units.describe(self.accepts)}")
-        canonical = value * units.lookup(unit).factor
+        canonical = units.lookup(unit).to_base(value)
         problem = self.range_problem(canonical)
         if problem is not None:
             raise UnitError(problem, self.range_hint(unit))
@@ -68,7 +68,9 @@ class Metric:
         if unit == "":
             return f"{self.name} needs a unit"
         if units.UNITS[unit].dimension != self.dimension:
-            return f"unit '{unit}' ({units.UNITS[unit].dimension}) does not fit {self.name} ({self.dimension})"
+            return (
+                f"unit '{unit}' ({units.UNITS[unit].dimension}) does not fit {self.name} ({self.dimension})"
+            )
         if unit == "%" and "pp" in self.accepts:
             return f"'%' is ambiguous for {self.name}: it is an absolute difference, written in pp"
         return f"unit '{unit}' does not fit {self.name}"
@@ -221,4 +223,14 @@ def by_category(category: Category) -> tuple[Metric, ...]:
     return tuple(m for m in _CATALOGUE if m.category == category)
 
 
-__all__ = ["CATEGORIES", "METRICS", "Category", "Direction", "Metric", "by_category", "get", "lookup", "suggest"]
+__all__ = [
+    "CATEGORIES",
+    "METRICS",
+    "Category",
+    "Direction",
+    "Metric",
+    "by_category",
+    "get",
+    "lookup",
+    "suggest",
+]

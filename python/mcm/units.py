@@ -7,7 +7,7 @@ a value with a unit converts to a metric's canonical value with one multiplicati
 - Sizes in MB, binary like the reference (``os.path.getsize(p) / 1024 / 1024``): ``1 GB = 1024 MB``;
   ``KiB``/``MiB``/``GiB`` are accepted as the same units.
 - Fractions are dimensionless: ``90 %`` is ``0.90`` and so is a bare ``0.90``. ``pp`` (percentage points, an
-  absolute difference) has the same factor as ``%`` but a different meaning; the metric catalogue says which of
+  absolute difference) has the same size as ``%`` but a different meaning; the metric catalogue says which of
   the two a metric takes, and in technique effects ``%`` is a relative change while ``pp`` is an absolute one.
 - ``x`` is a plain ratio (``2x``). Money is ``USD`` (no ``$`` sign): ``USD/day`` (``USD/h`` is 24 a day,
   ``USD/month`` is 30 days), ``USD/M`` per million inferences.
@@ -40,12 +40,19 @@ class Dimension:
 
 @dataclass(frozen=True, slots=True)
 class Unit:
-    """A unit symbol as written in rules and on the command line; ``factor`` converts it to the base unit."""
+    """A unit symbol as written in rules and on the command line: base value = value × ``times`` / ``per``.
+
+    Two numbers rather than one factor so that ``70 %`` is exactly ``0.7`` (70 / 100, not 70 × 0.01).
+    """
 
     symbol: str
     dimension: str
-    factor: float
+    times: float
+    per: float
     en: str
+
+    def to_base(self, value: float) -> float:
+        return value * self.times / self.per
 
 
 _DIMENSIONS = (
@@ -64,46 +71,47 @@ _DIMENSIONS = (
     Dimension(DIMENSIONLESS, "", "plain number", "无量纲数"),
 )
 
-_MIB = 1024.0
+_KIB = 1024.0
+_MIB = _KIB * _KIB
 _UNITS = (
-    Unit("ns", "time", 1e-6, "nanoseconds"),
-    Unit("us", "time", 1e-3, "microseconds"),
-    Unit("ms", "time", 1.0, "milliseconds"),
-    Unit("s", "time", 1e3, "seconds"),
-    Unit("B", "size", 1 / (_MIB * _MIB), "bytes"),
-    Unit("KB", "size", 1 / _MIB, "kilobytes (1024 B)"),
-    Unit("KiB", "size", 1 / _MIB, "kibibytes"),
-    Unit("MB", "size", 1.0, "megabytes (1024 KB)"),
-    Unit("MiB", "size", 1.0, "mebibytes"),
-    Unit("GB", "size", _MIB, "gigabytes (1024 MB)"),
-    Unit("GiB", "size", _MIB, "gibibytes"),
-    Unit("mW", "power", 1e-3, "milliwatts"),
-    Unit("W", "power", 1.0, "watts"),
-    Unit("kW", "power", 1e3, "kilowatts"),
-    Unit("uJ", "energy", 1e-3, "microjoules"),
-    Unit("mJ", "energy", 1.0, "millijoules"),
-    Unit("J", "energy", 1e3, "joules"),
-    Unit("qps", "rate", 1.0, "queries per second"),
-    Unit("fps", "rate", 1.0, "frames per second"),
-    Unit("MFLOPs", "flops", 1e-3, "millions of FLOPs"),
-    Unit("GFLOPs", "flops", 1.0, "billions of FLOPs"),
-    Unit("TFLOPs", "flops", 1e3, "trillions of FLOPs"),
-    Unit("MMACs", "macs", 1e-3, "millions of MACs"),
-    Unit("GMACs", "macs", 1.0, "billions of MACs"),
-    Unit("TMACs", "macs", 1e3, "trillions of MACs"),
-    Unit("K", "params", 1e-3, "thousand parameters"),
-    Unit("M", "params", 1.0, "million parameters"),
-    Unit("G", "params", 1e3, "billion parameters"),
-    Unit("inf/J", "efficiency", 1.0, "inferences per joule"),
-    Unit("USD/h", "money_rate", 24.0, "US dollars per hour"),
-    Unit("USD/day", "money_rate", 1.0, "US dollars per day"),
-    Unit("USD/month", "money_rate", 1 / 30, "US dollars per 30-day month"),
-    Unit("USD/M", "unit_cost", 1.0, "US dollars per million inferences"),
-    Unit("USD", "money", 1.0, "US dollars"),
-    Unit("", DIMENSIONLESS, 1.0, "plain number"),
-    Unit("%", DIMENSIONLESS, 0.01, "percent"),
-    Unit("pp", DIMENSIONLESS, 0.01, "percentage points"),
-    Unit("x", DIMENSIONLESS, 1.0, "times (ratio)"),
+    Unit("ns", "time", 1, 1e6, "nanoseconds"),
+    Unit("us", "time", 1, 1e3, "microseconds"),
+    Unit("ms", "time", 1, 1, "milliseconds"),
+    Unit("s", "time", 1e3, 1, "seconds"),
+    Unit("B", "size", 1, _MIB, "bytes"),
+    Unit("KB", "size", 1, _KIB, "kilobytes (1024 B)"),
+    Unit("KiB", "size", 1, _KIB, "kibibytes"),
+    Unit("MB", "size", 1, 1, "megabytes (1024 KB)"),
+    Unit("MiB", "size", 1, 1, "mebibytes"),
+    Unit("GB", "size", _KIB, 1, "gigabytes (1024 MB)"),
+    Unit("GiB", "size", _KIB, 1, "gibibytes"),
+    Unit("mW", "power", 1, 1e3, "milliwatts"),
+    Unit("W", "power", 1, 1, "watts"),
+    Unit("kW", "power", 1e3, 1, "kilowatts"),
+    Unit("uJ", "energy", 1, 1e3, "microjoules"),
+    Unit("mJ", "energy", 1, 1, "millijoules"),
+    Unit("J", "energy", 1e3, 1, "joules"),
+    Unit("qps", "rate", 1, 1, "queries per second"),
+    Unit("fps", "rate", 1, 1, "frames per second"),
+    Unit("MFLOPs", "flops", 1, 1e3, "millions of FLOPs"),
+    Unit("GFLOPs", "flops", 1, 1, "billions of FLOPs"),
+    Unit("TFLOPs", "flops", 1e3, 1, "trillions of FLOPs"),
+    Unit("MMACs", "macs", 1, 1e3, "millions of MACs"),
+    Unit("GMACs", "macs", 1, 1, "billions of MACs"),
+    Unit("TMACs", "macs", 1e3, 1, "trillions of MACs"),
+    Unit("K", "params", 1, 1e3, "thousand parameters"),
+    Unit("M", "params", 1, 1, "million parameters"),
+    Unit("G", "params", 1e3, 1, "billion parameters"),
+    Unit("inf/J", "efficiency", 1, 1, "inferences per joule"),
+    Unit("USD/h", "money_rate", 24, 1, "US dollars per hour"),
+    Unit("USD/day", "money_rate", 1, 1, "US dollars per day"),
+    Unit("USD/month", "money_rate", 1, 30, "US dollars per 30-day month"),
+    Unit("USD/M", "unit_cost", 1, 1, "US dollars per million inferences"),
+    Unit("USD", "money", 1, 1, "US dollars"),
+    Unit("", DIMENSIONLESS, 1, 1, "plain number"),
+    Unit("%", DIMENSIONLESS, 1, 100, "percent"),
+    Unit("pp", DIMENSIONLESS, 1, 100, "percentage points"),
+    Unit("x", DIMENSIONLESS, 1, 1, "times (ratio)"),
 )
 
 DIMENSIONS: Mapping[str, Dimension] = MappingProxyType({d.name: d for d in _DIMENSIONS})
@@ -131,7 +139,7 @@ def closest(word: str, candidates: Iterable[str]) -> list[str]:
     """The candidates that look like ``word``: a case-insensitive match, else the nearest few (difflib)."""
     pool = [c for c in candidates if c]
     folded = [c for c in pool if c.lower() == word.lower()]
-    return folded or difflib.get_close_matches(word, pool, n=3, cutoff=0.6)
+    return folded or difflib.get_close_matches(word, pool, n=3, cutoff=0.7)
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
@@ -155,13 +163,13 @@ def describe(symbols: Iterable[str]) -> str:
     return ", ".join(s if s else "(no unit)" for s in symbols)
 
 
-def unit_hint(symbol: str) -> str | None:
+def unit_hint(symbol: str) -> str:
     """Why ``symbol`` is not a unit and what to write instead, or None when nothing comes close."""
     if symbol in _SPELLINGS:
         return f"write '{_SPELLINGS[symbol]}'" + (" (units are ASCII)" if not symbol.isascii() else "")
     if not symbol.isascii():
         return "units are ASCII: write us for microseconds, x for times"
-    return did_you_mean(symbol, UNITS)
+    return did_you_mean(symbol, UNITS) or "units: " + describe(u for u in UNITS if u)
 
 
 def lookup(symbol: str) -> Unit:
@@ -181,7 +189,7 @@ def convert(value: float, from_symbol: str, to_symbol: str) -> float:
             f"to {target.dimension} ({to_symbol or 'plain number'})",
             f"{target.dimension} units: {describe(units_of(target.dimension))}",
         )
-    return value * source.factor / target.factor
+    return source.to_base(value) * target.per / target.times
 
 
 _QUANTITY = re.compile(r"\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(\S*)\s*")
@@ -191,7 +199,9 @@ def split_quantity(text: str) -> tuple[float, str]:
     """``"120 ms"`` or ``"120ms"`` → ``(120.0, "ms")``; ``"0.9"`` → ``(0.9, "")``. The unit is not checked."""
     match = _QUANTITY.fullmatch(text)
     if match is None:
-        raise UnitError(f"not a number with a unit: {text!r}", "write a number then a unit, e.g. 120 ms or 90 %")
+        raise UnitError(
+            f"not a number with a unit: {text!r}", "write a number then a unit, e.g. 120 ms or 90 %"
+        )
     return float(match.group(1)), match.group(2)
 
 

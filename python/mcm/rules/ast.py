@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Union
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from mcm.rules.errors import Diagnostic
@@ -122,9 +122,9 @@ class BoolOp:
     pos: Pos = field(compare=False)
 
 
-Expr = Union[Quantity, String, Boolean, Ref, Neg, Arith, Compare, Not, BoolOp]
+Expr = Quantity | String | Boolean | Ref | Neg | Arith | Compare | Not | BoolOp
 #: A value a test may give a fact.
-Value = Union[Quantity, String, Boolean]
+Value = Quantity | String | Boolean
 
 
 # ---- scenario

@@ -64,7 +64,7 @@ _CATALOGUE: dict[str, tuple[Severity, str]] = {
     # lints
     "W001": ("warning", "technique never recommended"),
     "W002": ("warning", "'otherwise' is never reached"),
-    "W003": ("warning", "requirement bounds the better side"),
+    "W003": ("warning", "requirement bounds the wrong side"),
     "W004": ("warning", "constraint without a requirement"),
     "W005": ("warning", "unknown value for a text fact"),
     "W006": ("warning", "technique without effects"),
@@ -164,7 +164,9 @@ class Reporter:
     def add_source(self, source: Source) -> None:
         self.sources[source.name] = source
 
-    def report(self, code: str, message: str, pos: Pos, *, hint: str | None = None, span: int = 1) -> Diagnostic:
+    def report(
+        self, code: str, message: str, pos: Pos, *, hint: str | None = None, span: int = 1
+    ) -> Diagnostic:
         """Record a diagnostic at ``pos`` (line 0: about a whole file, e.g. one that cannot be read)."""
         source = self.sources.get(pos.file)
         text = source.line(pos.line) if source is not None else ""
@@ -173,11 +175,11 @@ class Reporter:
         return diagnostic
 
     @property
-    def has_errors(self) -> bool:
-        return any(d.severity == "error" for d in self.diagnostics)
+    def error_count(self) -> int:
+        return sum(d.severity == "error" for d in self.diagnostics)
 
     def raise_if_errors(self) -> None:
-        if self.has_errors:
+        if self.error_count:
             raise RulesError(self.diagnostics)
 
 
