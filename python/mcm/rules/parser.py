@@ -135,7 +135,9 @@ def build_parser(*, strict: bool = False) -> Lark:
 
 @functools.cache
 def _parser() -> Lark:
-    return build_parser()
+    from mcm.rules import tables
+
+    return tables.load(transformer=_Builder(), postlex=_PostLex()) or build_parser()
 
 
 class _PostLex:
