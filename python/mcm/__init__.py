@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING, Any
 from mcm.exceptions import CallableError, McmError, MeasurementError, RulesError, StatsError
 
 if TYPE_CHECKING:
-    from mcm.timing import LatencyReport, time_callable
-
     from mcm._core import __version__
+    from mcm.timing import LatencyReport, time_callable
 
 # The version lives in Cargo.toml only; the native core carries it.
 _LAZY = {"LatencyReport": "mcm.timing", "time_callable": "mcm.timing", "__version__": "mcm._core"}
