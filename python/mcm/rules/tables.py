@@ -57,7 +57,9 @@ def load(**live: Any) -> Lark | None:
         return None
     if {k: stored.get(k) for k in ("grammar_sha256", "lark_version")} != stamp():
         return None
-    return Lark._load_from_dict(stored["data"], stored["memo"], **live)
+    # The loader lark's own standalone generator uses; untyped upstream.
+    parser: Lark = Lark._load_from_dict(stored["data"], stored["memo"], **live)  # type: ignore[no-untyped-call]
+    return parser
 
 
 def write(parser: Lark) -> None:
