@@ -1,7 +1,7 @@
 """Rules text → typed AST.
 
-One Lark LALR parser with the contextual lexer, built lazily once per process. The AST is built during the parse
-(``transformer=``): no parse tree, no recursive pass, so deep input cannot exhaust the Python stack; expression
+One Lark LALR parser with the basic lexer (a single scanner to compile at start-up; keywords are reserved words),
+loaded from stored tables (``tables.py``) once per process. The AST is built during the parse (``transformer=``): no parse tree, no recursive pass, so deep input cannot exhaust the Python stack; expression
 nesting is capped at ``MAX_DEPTH`` anyway. Numbers are canonicalized here (see ``ast.py``). Parse errors become
 diagnostics with the exact expected tokens (``interactive_parser.accepts()``) by friendly names.
 """
@@ -125,7 +125,7 @@ def build_parser(*, strict: bool = False) -> Lark:
     return Lark(
         _GRAMMAR.read_text(encoding="utf-8"),
         parser="lalr",
-        lexer="contextual",
+        lexer="basic",
         postlex=_PostLex(),
         transformer=_Builder(),
         maybe_placeholders=False,
@@ -141,10 +141,9 @@ def _parser() -> Lark:
 
 
 class _PostLex:
-    """Keeps NAME in every lexer state (``environment`` is one name, not ``env`` + ``ironment``) and tracks the
-    open braces, the parenthesis depth and the last tokens for error messages."""
+    """Tracks the open braces, the parenthesis depth and the last tokens for error messages."""
 
-    always_accept = ("NAME",)
+    always_accept: tuple[str, ...] = ()
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         context = _CONTEXT.get()
@@ -255,23 +254,11 @@ class _Builder:
     def ident(self, children: list[Any]) -> ast.Ident:
         return ast.Ident(str(children[0]), _CONTEXT.get().pos(children[0]))
 
-    def _definition_name(self, token: Token, what: str) -> str:
-        if token == "none":
-            context = _CONTEXT.get()
-            context.report(
-                "E047",
-                f"'none' cannot name a {what}",
-                context.pos(token),
-                hint="'recommend none' means no recommendation: choose another name",
-                span=4,
-            )
-        return str(token)
-
     # -- scenario
 
     def scenario(self, children: list[Any]) -> ast.Scenario:
         context = _CONTEXT.get()
-        name = self._definition_name(children[0], "scenario")
+        name = str(children[0])
         label = _unquote(children[1]) if len(children) > 1 and _is(children[1], "STRING") else None
         lists: dict[str, list[Any]] = {"core": [], "secondary": [], "ignore": [], "stack": []}
         stack_seen: _List | None = None
@@ -348,7 +335,7 @@ class _Builder:
 
     def technique(self, children: list[Any]) -> ast.Technique:
         context = _CONTEXT.get()
-        name = self._definition_name(children[0], "technique")
+        name = str(children[0])
         label = _unquote(children[1]) if len(children) > 1 and _is(children[1], "STRING") else None
         levels: dict[str, _Level] = {}
         excludes: list[ast.Ident] = []
@@ -407,7 +394,7 @@ class _Builder:
         context = _CONTEXT.get()
         named = _is(children[0], "NAME")
         scenario = cast(ast.Ident, children[1] if named else children[0])
-        name = self._definition_name(children[0], "decision table") if named else scenario.name
+        name = str(children[0]) if named else scenario.name
         policy = next(c for c in children if _is(c, "FIRST") or _is(c, "COLLECT"))
         return ast.Decide(
             name=name,
@@ -633,6 +620,14 @@ def _syntax_error(error: UnexpectedInput, context: _Context) -> None:
             keyword if keyword and not units.closest(str(unit), units.UNITS) else units.unit_hint(str(unit))
         )
         context.report("E030", f"unknown unit '{unit}'", context.pos(unit), hint=near, span=len(unit))
+    elif "NAME" in expected and str(token).isidentifier():
+        context.report(
+            "E047",
+            f"'{token}' is a reserved word and cannot be used as a name",
+            pos,
+            hint="choose another name ('none' means no recommendation; keywords such as 'rule' are reserved)",
+            span=len(token),
+        )
     elif missing is not None:
         context.report("E011", f"missing {missing} before {_describe(token)}", pos, hint=f"add {missing}")
     elif token.type == "NAME" and units.closest(str(token), keywords):
