@@ -14,6 +14,8 @@ class McmError(Exception):
 
     #: Exit status the CLI uses for this error (2: bad usage or input).
     exit_code: int = 2
+    #: What to do about it, shown under the message.
+    hint: str | None = None
 
 
 class StatsError(McmError, ValueError):

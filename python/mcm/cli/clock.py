@@ -5,10 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 
-import numpy as np
-
-from mcm import _core
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text")
@@ -16,6 +12,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from mcm import _core
+
     info = _core.clock_info()
     floor = _core.bench(lambda: None, min_count=args.calls, warmup_count=1000)
     result = {

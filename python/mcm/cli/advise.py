@@ -1,0 +1,83 @@
+"""`mcm advise RULES...`: check a scenario's constraints on the given facts, decide, plan, and explain.
+
+Exit status: 0 when the best plan (or the model as it is) meets every hard constraint pessimistically, 1 when none
+does, 2 on bad input. Only the rules engine is imported here: no numpy, torch, onnxruntime or textual unless
+``--model`` asks for a measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from mcm.cli import inputs, render_decision
+from mcm.cli.style import Style
+from mcm.cli.values import Lang
+
+
+def default_lang() -> str:
+    lang = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG") or ""
+    return "zh" if lang.lower().startswith("zh") else "en"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("rules", nargs="+", metavar="RULES", help="rules files or directories of them")
+    parser.add_argument(
+        "--scenario", help="the scenario to advise for (needed when the files define several)"
+    )
+    parser.add_argument(
+        "--baseline", metavar="FILE.json", help="measured metrics: an `mcm measure --format json` report"
+    )
+    parser.add_argument(
+        "--model", metavar="MODEL", help="measure this model first (a file, or `demo`) and advise on it"
+    )
+    parser.add_argument(
+        "--set", action="append", metavar="METRIC=VALUE", help="a measured value, e.g. latency_ms=120ms"
+    )
+    parser.add_argument(
+        "--constraint", action="append", metavar="'METRIC<VALUE UNIT'", help="add or override a constraint"
+    )
+    parser.add_argument(
+        "--env", action="append", metavar="KEY=VALUE", help="a target fact, e.g. nvidia_gpu=true"
+    )
+    parser.add_argument(
+        "--data", action="append", metavar="KEY=VALUE", help="available data, e.g. calibration=true"
+    )
+    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    parser.add_argument("--lang", choices=("en", "zh"), default=default_lang())
+
+
+def run(args: argparse.Namespace) -> int:
+    from mcm.advisor import Advisor
+
+    advisor = Advisor.from_files(args.rules)
+    measured: dict[str, Any] = {}
+    env: dict[str, Any] = {}
+    if args.baseline:
+        measured.update(inputs.baseline_metrics(args.baseline))
+    if args.model:
+        from mcm.cli.measured_facts import measure_for_advice
+
+        model_metrics, model_env = measure_for_advice(args.model)
+        measured.update(model_metrics)
+        env.update(model_env)
+    measured.update(inputs.metric_values(inputs.assignments(args.set, "--set")))
+    env.update(inputs.typed(inputs.assignments(args.env, "--env")))
+    decision = advisor.advise(
+        args.scenario,
+        measured=measured,
+        constraints=args.constraint or (),
+        env=env,
+        data=inputs.typed(inputs.assignments(args.data, "--data")),
+    )
+    lang: Lang = "zh" if args.lang == "zh" else "en"
+    if args.format == "json":
+        print(json.dumps(decision.to_dict(), indent=2, ensure_ascii=False))
+    elif args.format == "markdown":
+        sys.stdout.write(render_decision.markdown(decision, lang))
+    else:
+        sys.stdout.write(render_decision.text(decision, lang, Style.for_stream()))
+    return 0 if decision.meets_constraints else 1

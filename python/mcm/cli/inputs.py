@@ -1,0 +1,70 @@
+"""Reading the command line's facts: ``--set metric=value``, ``--env key=value``, ``--baseline report.json``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from mcm.exceptions import FactsError
+
+
+def assignments(items: Sequence[str] | None, flag: str) -> dict[str, str]:
+    """``["latency_ms=120ms", ...]`` → ``{"latency_ms": "120ms"}``; values stay text (units parsed later)."""
+    out: dict[str, str] = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise FactsError(f"{flag} {item!r}: expected NAME=VALUE, e.g. {flag} latency_ms=120ms")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def metric_values(values: dict[str, str]) -> dict[str, float | str]:
+    """``--set`` values: a bare number is already in the metric's canonical unit (``fps=4``, ``latency_ms=120``);
+    anything else keeps its unit for the metric to check (``120ms``, ``94.5%``)."""
+    out: dict[str, float | str] = {}
+    for key, text in values.items():
+        try:
+            out[key] = float(text)
+        except ValueError:
+            out[key] = text
+    return out
+
+
+def typed(values: dict[str, str]) -> dict[str, bool | float | str]:
+    """env/data values: ``true``/``false`` → bool, numbers → float, anything else stays a string."""
+    out: dict[str, bool | float | str] = {}
+    for key, text in values.items():
+        low = text.lower()
+        if low in ("true", "yes", "1", "on"):
+            out[key] = True
+        elif low in ("false", "no", "0", "off"):
+            out[key] = False
+        else:
+            try:
+                out[key] = float(text)
+            except ValueError:
+                out[key] = text
+    return out
+
+
+def baseline_metrics(path: str) -> dict[str, float]:
+    """The ``metrics`` object of an ``mcm measure --format json`` report (or a plain ``{metric: number}`` object)."""
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as e:
+        raise FactsError(f"--baseline {path}: cannot read it ({e.strerror or e})") from e
+    except ValueError as e:
+        raise FactsError(f"--baseline {path}: not valid JSON ({e})") from e
+    table = raw.get("metrics", raw) if isinstance(raw, dict) else None
+    if not isinstance(table, dict):
+        raise FactsError(
+            f"--baseline {path}: expected an mcm measure report or a JSON object of metric values"
+        )
+    out: dict[str, float] = {}
+    for key, value in table.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise FactsError(f"--baseline {path}: metric {key!r} is {value!r}, not a number")
+        out[key] = float(value)
+    return out

@@ -1,0 +1,50 @@
+"""`mcm scenarios [RULES]`: the quick-decision table — which metrics each scenario watches, and its limits."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Iterable
+
+from mcm.cli.style import Style, table
+from mcm.cli.values import Lang, label, show
+from mcm.rules.ast import Ident
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "rules", nargs="*", metavar="RULES", help="rules files or directories (default: ./rules)"
+    )
+    parser.add_argument("--lang", choices=("en", "zh"), default=None)
+
+
+def run(args: argparse.Namespace) -> int:
+    from mcm.cli.advise import default_lang
+    from mcm.exceptions import McmError
+    from mcm.rules import load_rules
+
+    paths = args.rules or (["rules"] if os.path.isdir("rules") else [])
+    if not paths:
+        raise McmError("no rules given and no ./rules directory here: pass a rules file or directory")
+    lang: Lang = "zh" if (args.lang or default_lang()) == "zh" else "en"
+    ruleset = load_rules(*paths)
+    style = Style.for_stream()
+    heads = (
+        ["scenario", "核心指标", "次要指标", "可忽略", "约束", "file"]
+        if lang == "zh"
+        else ["scenario", "core", "secondary", "ignored", "constraints", "file"]
+    )
+
+    def names(idents: Iterable[Ident]) -> str:
+        return ", ".join(label(i.name, lang) for i in idents) or "—"
+
+    rows = []
+    for s in ruleset.scenarios.values():
+        limits = "; ".join(
+            f"{c.metric} {c.op} {show(c.metric, c.value.value)}" + ("" if c.hard else " (prefer)")
+            for c in s.constraints
+        )
+        title = f"{s.name}" + (f" ({s.label})" if s.label else "")
+        rows.append([title, names(s.core), names(s.secondary), names(s.ignore), limits or "—", s.pos.file])
+    print(table(heads, rows, style))
+    return 0

@@ -1,0 +1,351 @@
+"""Model inputs: the signature a runner reports, `--shape` / `--batch` / `.npz` data, and the arrays fed per batch.
+
+Every mismatch (unknown input name, rank, a fixed dimension, dtype, a batch size the model fixes) is an
+:class:`InputError` raised here, before anything is run or timed. Synthetic inputs are seeded: floats from a
+standard normal, integers 0, booleans False (safe for index and mask inputs).
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from mcm.exceptions import InputError
+
+#: One dimension of a signature: a fixed size, a symbolic name, or None (unknown).
+Dim = int | str | None
+#: Arrays fed to the model for one call, by input name, in signature order.
+Feeds = dict[str, npt.NDArray[np.generic]]
+
+#: Batch sizes measured when the model's batch dimension is free and none were asked for.
+DEFAULT_BATCHES: tuple[int, ...] = (1, 8)
+#: Keys of an .npz file read as labels, not inputs.
+LABEL_KEYS = ("y", "label", "labels", "target", "targets")
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One model input: name, numpy dtype name and shape (each None when the model does not say)."""
+
+    name: str
+    dtype: str | None
+    shape: tuple[Dim, ...] | None
+
+    @property
+    def batch_free(self) -> bool:
+        """Whether dimension 0 is symbolic or unknown (so any batch size may be fed)."""
+        return self.shape is None or (len(self.shape) > 0 and not isinstance(self.shape[0], int))
+
+    def describe(self) -> str:
+        """``x: float32[batch,1,8,8]``."""
+        dims = "?" if self.shape is None else ",".join("?" if d is None else str(d) for d in self.shape)
+        return f"{self.name}: {self.dtype or 'any'}[{dims}]"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "dtype": self.dtype,
+            "shape": None if self.shape is None else list(self.shape),
+        }
+
+
+@dataclass(frozen=True)
+class ShapeArg:
+    """A ``--shape name=1x3x224x224[:dtype]`` request."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str | None = None
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Arrays from an ``.npz`` file: inputs by key and, if present, integer labels."""
+
+    path: Path
+    arrays: dict[str, npt.NDArray[np.generic]]
+    labels: npt.NDArray[np.integer] | None
+
+
+@dataclass(frozen=True)
+class InputPlan:
+    """What to feed: the batch sizes and, for each input, a template (dim 0 replaced per batch) or real rows."""
+
+    specs: tuple[InputSpec, ...]
+    batches: tuple[int, ...]
+    templates: dict[str, tuple[tuple[int, ...], str]]
+    source: Literal["synthetic", "data", "example"]
+    rows: dict[str, npt.NDArray[np.generic]] | None = None
+    seed: int = 0
+
+    def feeds(self, batch: int) -> Feeds:
+        """The arrays for one call at ``batch``: the first rows of the data (repeated if too few), or synthetic."""
+        if self.rows is not None:
+            return {name: _take(a, batch) for name, a in self.rows.items()}
+        rng = np.random.default_rng(self.seed)
+        out: Feeds = {}
+        for name, (shape, dtype) in self.templates.items():
+            full = (batch, *shape[1:]) if shape else shape
+            out[name] = _synthetic(rng, full, np.dtype(dtype))
+        return out
+
+    def shapes(self, batch: int) -> dict[str, list[int]]:
+        """Input shapes at ``batch`` (for the report)."""
+        return {name: [batch, *shape[1:]] if shape else [] for name, (shape, _) in self.templates.items()}
+
+
+def parse_shape(text: str) -> ShapeArg:
+    """``x=1x3x224x224`` or ``x=1x128:int64`` as a :class:`ShapeArg`."""
+    name, sep, rest = text.partition("=")
+    dims_text, _, dtype = rest.partition(":")
+    try:
+        dims = tuple(int(d) for d in dims_text.lower().split("x"))
+    except ValueError:
+        dims = ()
+    if not sep or not name or not dims or any(d < 0 for d in dims):
+        raise InputError(
+            f"--shape {text!r}: expected NAME=DIMxDIMx... such as x=1x3x224x224 (optionally :dtype)"
+        )
+    if dtype:
+        try:
+            np.dtype(dtype)
+        except TypeError:
+            raise InputError(f"--shape {text!r}: unknown dtype {dtype!r} (e.g. float32, int64)") from None
+    return ShapeArg(name.strip(), dims, dtype or None)
+
+
+def parse_batches(text: str) -> tuple[int, ...]:
+    """``1,8,32`` as batch sizes (positive, duplicates dropped, order kept)."""
+    try:
+        values = tuple(dict.fromkeys(int(v) for v in text.split(",") if v.strip()))
+    except ValueError:
+        values = ()
+    if not values or any(v < 1 for v in values):
+        raise InputError(
+            f"--batch {text!r}: expected positive batch sizes separated by commas, such as 1,8,32"
+        )
+    return values
+
+
+def load_npz(path: str | os.PathLike[str]) -> Dataset:
+    """Read an ``.npz`` file (no pickles): input arrays and optional labels under one of :data:`LABEL_KEYS`."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: no such data file")
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+        raise InputError(f"{p}: not a readable .npz file ({e})") from e
+    labels_key = next((k for k in LABEL_KEYS if k in arrays), None)
+    labels = arrays.pop(labels_key) if labels_key else None
+    if not arrays:
+        raise InputError(f"{p}: holds no input arrays (keys: {', '.join(sorted(z.files))})")
+    rows = {a.shape[0] if a.ndim else 0 for a in arrays.values()}
+    if len(rows) != 1 or 0 in rows:
+        raise InputError(
+            f"{p}: input arrays must share a non-empty first (batch) dimension, got {sorted(rows)}"
+        )
+    if labels is not None and (
+        not np.issubdtype(labels.dtype, np.integer) or labels.ndim != 1 or labels.shape[0] not in rows
+    ):
+        raise InputError(
+            f"{p}: labels '{labels_key}' must be a 1-D integer array with one label per row "
+            f"(got {labels.dtype}{list(labels.shape)} for {rows.pop()} rows)"
+        )
+    return Dataset(p, arrays, labels)
+
+
+def plan(
+    specs: Sequence[InputSpec],
+    *,
+    shapes: Sequence[ShapeArg] = (),
+    data: Dataset | None = None,
+    batches: Sequence[int] | None = None,
+    example: Mapping[str, npt.NDArray[np.generic]] | None = None,
+    seed: int = 0,
+) -> InputPlan:
+    """Check the requested inputs against the signature and decide what each call is fed."""
+    names = [s.name for s in specs]
+    by_name = {s.name: s for s in specs}
+    if shapes and data is not None:
+        raise InputError("give --shape or --data, not both: the data's arrays fix the shapes")
+    for arg in shapes:
+        if arg.name not in by_name:
+            raise InputError(
+                f"--shape {arg.name}=...: the model has no input '{arg.name}' (inputs: {_names(specs)})"
+            )
+    rows = (
+        _match(specs, data.arrays, str(data.path))
+        if data is not None
+        else _match(specs, example, "inputs")
+        if example is not None
+        else None
+    )
+    templates: dict[str, tuple[tuple[int, ...], str]] = {}
+    if rows is not None:
+        for name in names:
+            a = rows[name]
+            templates[name] = (tuple(a.shape), str(a.dtype))
+    else:
+        given = {a.name: a for a in shapes}
+        for spec in specs:
+            templates[spec.name] = _template(spec, given.get(spec.name))
+    chosen = _batches(specs, templates, shapes, batches, rows is not None)
+    source: Literal["synthetic", "data", "example"] = (
+        "data" if data is not None else "example" if rows else "synthetic"
+    )
+    return InputPlan(tuple(specs), chosen, templates, source, rows, seed)
+
+
+def check_feeds(
+    specs: Sequence[InputSpec], feeds: Mapping[str, npt.NDArray[np.generic]], origin: str
+) -> None:
+    """Raise :class:`InputError` unless ``feeds`` has every input with the signature's dtype, rank and fixed dims."""
+    for spec in specs:
+        if spec.name not in feeds:
+            raise InputError(f"{origin}: no array for input '{spec.name}' (inputs: {_names(specs)})")
+        _check_array(spec, feeds[spec.name], f"{origin}['{spec.name}']", check_batch=True)
+
+
+def _match(
+    specs: Sequence[InputSpec], arrays: Mapping[str, npt.NDArray[np.generic]], origin: str
+) -> dict[str, npt.NDArray[np.generic]]:
+    """The array for each input, by name (or the only array for the only input), checked against the spec."""
+    if len(specs) == 1 and specs[0].name not in arrays and len(arrays) == 1:
+        arrays = {specs[0].name: next(iter(arrays.values()))}
+    missing = [s.name for s in specs if s.name not in arrays]
+    if missing:
+        raise InputError(
+            f"{origin}: no array for input {', '.join(repr(m) for m in missing)} "
+            f"(given: {', '.join(sorted(arrays))}; the model takes {_names(specs)})"
+        )
+    for spec in specs:
+        _check_array(spec, arrays[spec.name], f"{origin}['{spec.name}']", check_batch=False)
+    return {s.name: arrays[s.name] for s in specs}
+
+
+def _check_array(spec: InputSpec, a: npt.NDArray[np.generic], origin: str, *, check_batch: bool) -> None:
+    if spec.dtype is not None and str(a.dtype) != spec.dtype:
+        raise InputError(
+            f"{origin} has dtype {a.dtype} but the model expects {spec.dtype} "
+            f"(convert with .astype(np.{spec.dtype}))"
+        )
+    if spec.shape is None:
+        return
+    if a.ndim != len(spec.shape):
+        raise InputError(f"{origin} has shape {list(a.shape)} but the model expects {spec.describe()}")
+    for i, (got, want) in enumerate(zip(a.shape, spec.shape, strict=True)):
+        if isinstance(want, int) and got != want and (i > 0 or check_batch):
+            raise InputError(
+                f"{origin} has shape {list(a.shape)}, but the model fixes dimension {i} at {want} ({spec.describe()})"
+            )
+
+
+def _template(spec: InputSpec, arg: ShapeArg | None) -> tuple[tuple[int, ...], str]:
+    dtype = (arg.dtype if arg is not None else None) or spec.dtype or "float32"
+    if arg is not None and arg.dtype and spec.dtype is not None and arg.dtype != spec.dtype:
+        raise InputError(
+            f"--shape {arg.name}: dtype {arg.dtype} does not match the model's {spec.describe()}"
+        )
+    if arg is None:
+        if spec.shape is None:
+            raise InputError(
+                f"the shape of input '{spec.name}' is unknown (a TorchScript file or entry point without example "
+                f"inputs): give --shape {spec.name}=1x3x224x224 or --data FILE.npz"
+            )
+        free = [i for i, d in enumerate(spec.shape) if not isinstance(d, int) and i > 0]
+        if free:
+            raise InputError(
+                f"input {spec.describe()} has free dimension{'s' if len(free) > 1 else ''} "
+                f"{', '.join(str(i) for i in free)}: give its shape with --shape {spec.name}=DIMxDIMx..."
+            )
+        return (tuple(d if isinstance(d, int) else 1 for d in spec.shape), dtype)
+    if spec.shape is not None:
+        if len(arg.shape) != len(spec.shape):
+            raise InputError(
+                f"--shape {arg.name}={_dims(arg.shape)} has rank {len(arg.shape)}, but the model "
+                f"expects {spec.describe()}"
+            )
+        for i, (got, want) in enumerate(zip(arg.shape, spec.shape, strict=True)):
+            if isinstance(want, int) and got != want:
+                raise InputError(
+                    f"--shape {arg.name}={_dims(arg.shape)}: dimension {i} is {got}, but the model fixes it at "
+                    f"{want} ({spec.describe()})"
+                )
+    return (arg.shape, dtype)
+
+
+def _batches(
+    specs: Sequence[InputSpec],
+    templates: Mapping[str, tuple[tuple[int, ...], str]],
+    shapes: Sequence[ShapeArg],
+    requested: Sequence[int] | None,
+    from_rows: bool,
+) -> tuple[int, ...]:
+    fixed = [s for s in specs if not s.batch_free]
+    fixed_batch: int | None = None
+    if any(not shape for shape, _ in templates.values()):
+        fixed_batch = 1  # a scalar input: no batch dimension at all
+    elif fixed and fixed[0].shape is not None and isinstance(fixed[0].shape[0], int):
+        fixed_batch = fixed[0].shape[0]
+    if fixed_batch is not None:
+        if requested and tuple(requested) != (fixed_batch,):
+            what = fixed[0].describe() if fixed else "a scalar input"
+            raise InputError(
+                f"the model fixes the batch size at {fixed_batch} ({what}): --batch "
+                f"{','.join(str(b) for b in requested)} cannot be used"
+            )
+        return (fixed_batch,)
+    if requested:
+        return tuple(requested)
+    if shapes and not from_rows:
+        return (shapes[0].shape[0],)
+    return DEFAULT_BATCHES
+
+
+def _take(a: npt.NDArray[np.generic], batch: int) -> npt.NDArray[np.generic]:
+    if a.shape[0] >= batch:
+        return np.ascontiguousarray(a[:batch])
+    reps = -(-batch // a.shape[0])
+    return np.ascontiguousarray(np.concatenate([a] * reps)[:batch])
+
+
+def _synthetic(
+    rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype[np.generic]
+) -> npt.NDArray[np.generic]:
+    if np.issubdtype(dtype, np.floating):
+        return rng.standard_normal(shape).astype(dtype)
+    return np.zeros(shape, dtype=dtype)
+
+
+def _names(specs: Sequence[InputSpec]) -> str:
+    return ", ".join(s.describe() for s in specs) or "none"
+
+
+def _dims(shape: Sequence[int]) -> str:
+    return "x".join(str(d) for d in shape)
+
+
+__all__ = [
+    "DEFAULT_BATCHES",
+    "LABEL_KEYS",
+    "Dataset",
+    "Dim",
+    "Feeds",
+    "InputPlan",
+    "InputSpec",
+    "ShapeArg",
+    "check_feeds",
+    "load_npz",
+    "parse_batches",
+    "parse_shape",
+    "plan",
+]

@@ -1,0 +1,241 @@
+"""From what the user names (a file, an entry point, ``demo``, a Python object) to a :class:`Runner`.
+
+Loading is two steps so that the memory window can open between them: :func:`resolve` checks the name, refuses
+unsafe files and imports the runtime; :meth:`Source.open` loads the model. Model files are untrusted: pickled
+checkpoints are only ever read with ``torch.load(weights_only=True)``, and one that needs more is refused with the
+reason; a safe state dict is refused too, since it holds weights but no architecture.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import sys
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import numpy as np
+import numpy.typing as npt
+
+from mcm.exceptions import ModelError
+from mcm.measure.runner import CallableRunner, Runner
+
+_ENTRY_POINT = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+_TORCH_SUFFIXES = {".pt", ".pth", ".pts", ".ts", ".jit", ".torchscript", ".ckpt", ".bin"}
+_PICKLE_MAGIC = b"\x80"
+SUPPORTED = (
+    ".onnx, a TorchScript file (.pt/.ts), a torch.export program (.pt2), package.module:factory, or demo"
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A model ready to load: what it is (``format``), where it came from, and how to open it."""
+
+    name: str
+    format: str
+    path: Path | None
+    opener: Callable[[int], Runner]
+
+    def open(self, threads: int) -> Runner:
+        return self.opener(threads)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "format": self.format,
+            "path": None if self.path is None else str(self.path),
+        }
+
+
+def resolve(model: Any, *, example: Mapping[str, npt.NDArray[Any]] | None = None) -> Source:
+    """Check ``model`` and import its runtime; raises :class:`ModelError` for anything that cannot be measured."""
+    if isinstance(model, (str, os.PathLike)):
+        return _resolve_name(os.fspath(model))
+    if _is_torch_module(model):
+        from mcm.measure import torch_runner
+
+        arrays = None if example is None else list(example.values())
+        name = type(model).__name__
+        return Source(
+            name,
+            "torch module",
+            None,
+            lambda t: torch_runner.from_module(
+                model, threads=t, example=_as_tensors(arrays), source="torch module"
+            ),
+        )
+    if callable(model):
+        name = getattr(model, "__qualname__", type(model).__name__)
+        return Source(name, "python callable", None, lambda t: CallableRunner(model, name, example))
+    raise ModelError(
+        f"cannot measure a {type(model).__name__}: give {SUPPORTED}, a torch module or a callable"
+    )
+
+
+def _resolve_name(text: str) -> Source:
+    if text == "demo":
+        from mcm import demo
+
+        return _onnx(demo.ONNX_PATH, "demo")
+    path = Path(text)
+    if not path.exists() and _ENTRY_POINT.match(text):
+        return _entry_point(text)
+    if not path.exists():
+        raise ModelError(f"{text}: no such file (give {SUPPORTED})")
+    if path.is_dir():
+        raise ModelError(f"{text}: is a directory, not a model file")
+    suffix = path.suffix.lower()
+    if suffix == ".onnx":
+        return _onnx(path, text)
+    if suffix == ".pt2":
+        return _torch_file(path, text, "torch.export")
+    if suffix in _TORCH_SUFFIXES:
+        return _torch_file(path, text, _sniff(path))
+    raise ModelError(f"{text}: unsupported model file type '{suffix or 'none'}' (give {SUPPORTED})")
+
+
+def _onnx(path: Path, name: str) -> Source:
+    try:  # imported here, before the memory window opens
+        import onnx  # noqa: F401
+        import onnxruntime  # type: ignore[import-untyped]  # noqa: F401
+    except ImportError as e:
+        raise ModelError(
+            f"{name}: measuring an ONNX model needs onnx and onnxruntime (pip install 'mcm[onnx]')"
+        ) from e
+    from mcm.measure.onnx_runner import OnnxRunner
+
+    return Source(name, "onnx", path, lambda t: OnnxRunner(path, threads=t))
+
+
+def _torch_file(path: Path, name: str, kind: str) -> Source:
+    _require_torch(name)
+    from mcm.measure import torch_runner
+
+    if kind == "torch.export":
+        return Source(name, kind, path, lambda t: torch_runner.load_exported(path, threads=t))
+    if kind == "TorchScript":
+        return Source(name, kind, path, lambda t: torch_runner.load_torchscript(path, threads=t))
+    _refuse_checkpoint(path)
+
+
+def _sniff(path: Path) -> str:
+    """``TorchScript``, ``torch.export`` or ``checkpoint`` (anything torch.save wrote), from the archive's names."""
+    if not zipfile.is_zipfile(path):
+        with path.open("rb") as f:
+            if f.read(1) != _PICKLE_MAGIC:
+                raise ModelError(f"{path}: not a TorchScript file, torch.export program or torch checkpoint")
+        return "checkpoint"
+    with zipfile.ZipFile(path) as z:
+        names = z.namelist()
+    if any(n.endswith("/constants.pkl") for n in names) and any("/code/" in n for n in names):
+        return "TorchScript"
+    if any(n.endswith("/archive_format") or "serialized_exported_program" in n for n in names):
+        return "torch.export"
+    return "checkpoint"
+
+
+def _refuse_checkpoint(path: Path) -> NoReturn:
+    """Explain why a ``torch.save`` file cannot be measured; never unpickles more than weights_only allows."""
+    import torch
+
+    try:
+        obj = torch.load(str(path), weights_only=True, map_location="cpu")
+    except Exception as e:  # UnpicklingError for unsafe globals; RuntimeError / EOFError for damaged files
+        reason = _weights_only_reason(str(e))
+        raise ModelError(
+            f"{path}: refused: this pickled checkpoint does not load with torch.load(weights_only=True) "
+            f"({reason}). Loading it fully would run code stored in the file. Save the model with "
+            "torch.export.save or as TorchScript, or give a package.module:factory entry point that builds it"
+        ) from e
+    tensors = _count_tensors(obj)
+    raise ModelError(
+        f"{path}: holds weights only ({tensors} tensors, loaded safely with weights_only=True) but no "
+        "architecture to run: give a package.module:factory entry point that builds the model and loads them"
+    )
+
+
+def _entry_point(text: str) -> Source:
+    module_name, _, attr = text.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as e:  # the user's module may raise anything while importing
+        raise ModelError(f"{text}: cannot import {module_name} ({type(e).__name__}: {e})") from e
+    factory: Any = module
+    for part in attr.split("."):
+        factory = getattr(factory, part, None)
+    if not callable(factory):
+        raise ModelError(f"{text}: {module_name} has no callable '{attr}'")
+
+    def build(threads: int) -> Runner:
+        try:
+            made = factory()
+        except Exception as e:  # the factory is user code
+            raise ModelError(f"{text}: the factory raised {type(e).__name__}: {e}") from e
+        model, example = (made[0], made[1]) if isinstance(made, tuple) and len(made) == 2 else (made, None)
+        if _is_torch_module(model):
+            from mcm.measure import torch_runner
+
+            return torch_runner.from_module(model, threads=threads, example=_as_tensors(example), source=text)
+        if callable(model):
+            names = CallableRunner(model, text).inputs
+            arrays = (
+                None
+                if example is None
+                else dict(zip((s.name for s in names), _as_arrays(example), strict=False))
+            )
+            return CallableRunner(model, text, arrays)
+        raise ModelError(
+            f"{text}: the factory returned a {type(model).__name__}, not a torch module or a callable"
+        )
+
+    return Source(text, "entry point", None, build)
+
+
+def _is_torch_module(obj: Any) -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(obj, torch.nn.Module)
+
+
+def _as_tensors(example: Any) -> list[Any] | None:
+    if example is None:
+        return None
+    items = list(example) if isinstance(example, (list, tuple)) else [example]
+    import torch
+
+    return [t if isinstance(t, torch.Tensor) else torch.from_numpy(t) for t in items]
+
+
+def _as_arrays(example: Any) -> list[npt.NDArray[Any]]:
+    items = list(example) if isinstance(example, (list, tuple)) else [example]
+    return [np.asarray(a) for a in items]
+
+
+def _require_torch(name: str) -> None:
+    try:
+        import torch  # noqa: F401
+    except ImportError as e:
+        raise ModelError(f"{name}: measuring a PyTorch model needs torch (pip install 'mcm[torch]')") from e
+
+
+def _weights_only_reason(message: str) -> str:
+    for line in message.splitlines():
+        if "WeightsUnpickler error:" in line:
+            detail = line.split("WeightsUnpickler error:", 1)[1].strip()
+            return detail.split(". Please", 1)[0].rstrip(".") or "an object weights_only does not allow"
+    return message.strip().splitlines()[0] if message.strip() else "it cannot be read"
+
+
+def _count_tensors(obj: Any) -> int:
+    if isinstance(obj, Mapping):
+        return sum(_count_tensors(v) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return sum(_count_tensors(v) for v in obj)
+    return 1 if hasattr(obj, "numel") else 0
+
+
+__all__ = ["SUPPORTED", "Source", "resolve"]

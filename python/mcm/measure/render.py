@@ -1,0 +1,152 @@
+"""The human view of a :class:`MeasureReport`: a table of every metric by category, and a latency histogram.
+
+Values are shown in each metric's display unit (``accuracy`` and ``latency_cv`` in %, the rest in their
+canonical units); unavailable metrics show their reason. The histogram is drawn from the primary batch's
+per-call samples through the native HDR histogram: linear bins up to p99, one row for the tail beyond it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from mcm import _core, metrics, units
+from mcm.measure.report import MeasureReport
+
+BAR = 40
+_EIGHTHS = " ▏▎▍▌▋▊▉█"
+
+
+def text(report: MeasureReport, *, bins: int = 12) -> str:
+    """The whole report as plain text (ends with a newline)."""
+    d = report.to_dict()
+    lines = [_title(d), _inputs(d), ""]
+    width = max(len(m.en) for m in metrics.METRICS.values())
+    lines.append(f"{'category':<12} {'metric':<{width}}  {'value':>16}  detail")
+    for category in metrics.CATEGORIES:
+        first = True
+        for m in metrics.by_category(category):
+            value = (
+                _value(report, m)
+                if m.name in report.metrics
+                else f"unavailable: {report.unavailable[m.name]}"
+            )
+            detail = _detail(d, m.name) if m.name in report.metrics else ""
+            head = category if first else ""
+            first = False
+            if m.name in report.metrics:
+                lines.append(f"{head:<12} {m.en:<{width}}  {value:>16}  {detail}".rstrip())
+            else:
+                lines.append(f"{head:<12} {m.en:<{width}}  {value}")
+    primary = d["latency"]["primary_batch"]
+    samples = report.samples.get(primary)
+    if samples is not None and samples.size:
+        lines += [
+            "",
+            f"latency histogram, batch {primary} ({samples.size:,} calls)",
+            *histogram(samples, bins),
+        ]
+    if report.warnings:
+        lines += ["", "warnings:", *(f"  - {w}" for w in report.warnings)]
+    if report.partial:
+        lines += ["", f"partial report: {report.stop_reason}"]
+    return "\n".join(lines) + "\n"
+
+
+def histogram(samples_ns: npt.NDArray[np.int64], bins: int = 12) -> list[str]:
+    """Rows ``low–high ms │bar count``: ``bins`` linear bins from the minimum to p99, then the tail."""
+    h = _core.Histogram()
+    h.record_array(samples_ns)
+    lo, p99, hi = float(h.min or 0), h.quantile(99.0) or 0.0, float(h.max or 0)
+    top = max(p99, lo + 1.0)
+    step = (top - lo) / bins
+    counts = [0] * (bins + 1)
+    for low, _high, n in h.buckets():
+        i = bins if low > top else min(bins - 1, int((low - lo) / step))
+        counts[i] += n
+    edges = [(lo + i * step, lo + (i + 1) * step) for i in range(bins)] + [(top, hi)]
+    if counts[-1] == 0:
+        counts, edges = counts[:-1], edges[:-1]
+    peak = max(counts) or 1
+    labels = [f"{a / 1e6:.4g}–{b / 1e6:.4g} ms" for a, b in edges]
+    if len(edges) > bins:
+        labels[-1] = f"> {top / 1e6:.4g} ms (to {hi / 1e6:.4g})"
+    pad = max(len(s) for s in labels)
+    return [f"  {s:>{pad}} │{_bar(n / peak)} {n:,}" for s, n in zip(labels, counts, strict=True)]
+
+
+def _bar(fraction: float) -> str:
+    eighths = round(fraction * BAR * 8)
+    full, part = divmod(eighths, 8)
+    return ("█" * full + (_EIGHTHS[part] if part else "")).ljust(BAR)
+
+
+def _value(report: MeasureReport, m: metrics.Metric) -> str:
+    v = report.metrics[m.name] / units.UNITS[m.display].to_base(1.0)
+    number = f"{v:,.0f}" if abs(v) >= 10_000 else f"{v:.4g}"
+    return f"{number} {m.display}".strip()
+
+
+def _detail(d: dict[str, Any], name: str) -> str:
+    lat = d["latency"]
+    b = lat["primary_batch"]
+    rep = lat["by_batch"].get(str(b), {})
+    label = {
+        "latency_p50_ms": "p50",
+        "latency_p90_ms": "p90",
+        "latency_p95_ms": "p95",
+        "latency_p99_ms": "p99",
+        "latency_p999_ms": "p99.9",
+        "latency_ms": "mean",
+    }.get(name)
+    if label is not None and rep:
+        ci = rep["ci_ms"].get(label)
+        where = f"batch {b}, {rep['samples']:,} samples" if name == "latency_ms" else f"batch {b}"
+        return f"{where}, {rep['confidence']:.0%} CI {ci[0]:.4g}–{ci[1]:.4g} ms" if ci else where
+    if name == "throughput_qps":
+        return f"offline, best at batch {d['throughput']['offline']['batch']}"
+    if name == "fps":
+        return "single-stream, batch 1"
+    if name in ("flops_g", "macs_g"):
+        f = d["flops"]
+        missed = f" ({len(f['uncounted'])} ops uncounted)" if f["uncounted"] else ""
+        return f"per sample, {f['counter']}{missed}"
+    if name == "memory_mb":
+        return (
+            "RSS growth, loading and checking all batch sizes"
+            if d["runtime"].get("device", "cpu") == "cpu"
+            else "GPU peak"
+        )
+    if name == "accuracy":
+        a = d["accuracy"]
+        return f"{a['correct']:,} / {a['evaluated']:,} rows"
+    if name == "error_rate":
+        return f"{d['health']['errors']:,} of {d['health']['calls']:,} calls"
+    if name == "energy_mj":
+        return f"per sample, {d['power']['source']}"
+    return ""
+
+
+def _title(d: dict[str, Any]) -> str:
+    rt = d["runtime"]
+    where = rt.get("device", "cpu")
+    active = rt.get("providers_active")
+    extra = f", {', '.join(active)}" if active else ""
+    threads = f", {rt['intra_op_threads']} threads" if "intra_op_threads" in rt else ""
+    version = f" {rt['version']}" if "version" in rt else ""
+    return f"mcm measure: {d['model']['name']} ({d['model']['format']}; {rt['runtime']}{version} on {where}{extra}{threads})"
+
+
+def _inputs(d: dict[str, Any]) -> str:
+    i = d["inputs"]
+    sig = ", ".join(
+        f"{s['name']} {s['dtype'] or 'any'}[{','.join('?' if x is None else str(x) for x in s['shape'] or ['?'])}]"
+        for s in i["signature"]
+    )
+    source = f"data {i['data']}" if i["data"] else i["source"]
+    return f"inputs: {sig} ({source}); batches {', '.join(str(b) for b in i['batches'])}"
+
+
+__all__ = ["histogram", "text"]

@@ -1,0 +1,164 @@
+"""`mcm advise`, `mcm rules`, `mcm scenarios` end to end, on the shipped rules."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mcm.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[2]
+RULES = ROOT / "rules"
+WORKED = [
+    str(RULES / "general.rules"),
+    "--constraint", "latency_ms<50 ms",
+    "--constraint", "model_size_mb<20 MB",
+    "--constraint", "accuracy>=0.90",
+    "--set", "accuracy=0.945",
+    "--set", "latency_ms=120ms",
+    "--set", "model_size_mb=98MB",
+]  # fmt: skip
+
+
+def advise_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    code = main(["advise", *args, "--format", "json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def fired(decision: dict, table: str) -> list[str]:  # type: ignore[type-arg]
+    return [t["rule"] for t in decision["trace"] if t["table"] == table and t["status"] == "fired"]
+
+
+def test_worked_example_with_an_nvidia_gpu_gives_tensorrt(capsys: pytest.CaptureFixture[str]) -> None:
+    code, d = advise_json(capsys, *WORKED, "--env", "nvidia_gpu=true")
+    assert fired(d, "general") == ["latency_far_over"]
+    step3 = [r["technique"] for r in d["recommendations"] if r["table"] == "general"]
+    assert step3 == ["tensorrt"]
+    assert d["plans"][0]["techniques"][0] == "tensorrt"
+    assert code == (0 if d["meets_constraints"] else 1)
+
+
+def test_worked_example_without_a_gpu_is_different_and_explained(capsys: pytest.CaptureFixture[str]) -> None:
+    code, d = advise_json(capsys, *WORKED, "--env", "nvidia_gpu=false", "--env", "onnxruntime_available=true")
+    assert fired(d, "general") == ["latency_far_over_no_gpu"]
+    step3 = [r["technique"] for r in d["recommendations"] if r["table"] == "general"]
+    assert step3 == ["ort_graph_opt", "int8_static"]
+    why = {w["technique"]: w for w in d["why_not"]}
+    assert why["tensorrt"]["reason"] == "requirement_unmet"
+    assert "env.nvidia_gpu" in why["tensorrt"]["message"]
+    assert "tensorrt" not in d["plans"][0]["techniques"]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "facts", "stack"),
+    [
+        ("mobile", ["model_size_mb=98MB", "latency_ms=300ms", "power_w=3.5W", "accuracy=0.76"], ["lightweight_arch", "int8_static"]),
+        ("video", ["latency_ms=250ms", "fps=4", "map=0.5"], ["lightweight_arch", "tensorrt", "fp16"]),
+        ("cloud", ["throughput_qps=220", "cost_usd_per_day=350USD/day", "accuracy=0.96"], ["fp16", "tensorrt"]),
+        ("edge", ["latency_ms=180ms", "power_w=14W", "memory_mb=1200MB", "accuracy=0.9"], ["tensorrt", "int8_static"]),
+        ("iot", ["model_size_mb=14MB", "memory_mb=300MB", "power_w=2W"], ["lightweight_arch", "int8_static"]),
+    ],
+)
+def test_each_scenario_recommends_its_reference_stack(
+    capsys: pytest.CaptureFixture[str], scenario: str, facts: list[str], stack: list[str]
+) -> None:
+    args = [str(RULES / f"{scenario}.rules")]
+    for f in facts:
+        args += ["--set", f]
+    args += ["--env", "nvidia_gpu=true" if scenario in ("video", "cloud", "edge") else "nvidia_gpu=false"]
+    _, d = advise_json(capsys, *args)
+    assert sorted(r["technique"] for r in d["recommendations"]) == sorted(stack)
+
+
+def test_text_markdown_and_chinese_output(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["advise", *WORKED, "--env", "nvidia_gpu=true", "--lang", "zh"]) in (0, 1)
+    out = capsys.readouterr().out
+    assert "约束" in out and "tensorrt" in out and "\x1b[" not in out  # no colour when piped
+    main(["advise", *WORKED, "--env", "nvidia_gpu=true", "--format", "markdown"])
+    md = capsys.readouterr().out
+    assert md.startswith("# mcm advise: general") and "| metric |" in md
+
+
+def test_json_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
+    a = advise_json(capsys, *WORKED, "--env", "nvidia_gpu=true")
+    b = advise_json(capsys, *WORKED, "--env", "nvidia_gpu=true")
+    assert a == b and a[1]["schema"] == "mcm.decision/1"
+
+
+def test_baseline_report_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    report = tmp_path / "m.json"
+    report.write_text(json.dumps({"schema": "mcm.measure/1", "metrics": {"latency_ms": 120.0, "model_size_mb": 98.0}}))
+    _, d = advise_json(capsys, str(RULES / "general.rules"), "--baseline", str(report), "--env", "nvidia_gpu=true")
+    assert d["facts"]["measured"]["latency_ms"] == 120.0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--set", "latncy_ms=3ms"], "latency_ms"),  # did you mean
+        (["--set", "latency_ms=fast"], "not a number"),
+        (["--set", "latency_ms=3kg"], "unit"),
+        (["--constraint", "latency_ms=<50ms"], "latency_ms"),
+        (["--set", "novalue"], "NAME=VALUE"),
+        (["--baseline", "/nonexistent.json"], "cannot read"),
+    ],
+)
+def test_bad_input_is_a_clear_error_with_exit_2(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    assert main(["advise", str(RULES / "iot.rules"), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mcm: error:") and message in err and "Traceback" not in err, err
+
+
+def test_a_broken_rules_file_is_located(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.rules"
+    bad.write_text("mcm rules 1\nscenario x {\n  require latency_ms =< 3 ms\n}\n")
+    assert main(["advise", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:3:22: error[E014]" in err and "^" in err and "hint:" in err
+
+
+def test_several_scenarios_need_a_name(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["advise", str(RULES)]) == 2
+    assert "scenario" in capsys.readouterr().err
+
+
+def test_rules_test_with_coverage(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "test", str(RULES), "--coverage", "--threshold", "90"]) == 0
+    out = capsys.readouterr().out
+    assert "0 failed" in out and "rule coverage 100.0%" in out
+
+
+def test_rules_check_and_lint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "check", str(RULES)]) == 0
+    assert "6 scenarios" in capsys.readouterr().out
+    assert main(["rules", "lint", str(RULES)]) == 0
+    lonely = tmp_path / "t.rules"
+    lonely.write_text('mcm rules 1\ntechnique t "T" { difficulty 2 }\n')
+    assert main(["rules", "lint", str(lonely)]) == 1
+    assert "warning[W006]" in capsys.readouterr().out
+
+
+def test_scenarios_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scenarios", str(RULES), "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    for name in ("mobile", "video", "cloud", "edge", "iot"):
+        assert name in out
+
+
+def test_advise_imports_no_heavy_library() -> None:
+    code = (
+        "import sys; from mcm.cli.main import main; "
+        f"rc = main(['advise', {str(RULES / 'iot.rules')!r}, '--set', 'model_size_mb=14MB', '--format', 'json']); "
+        "heavy = sorted(m for m in ('torch', 'onnxruntime', 'textual', 'numpy') if m in sys.modules); "
+        "print('HEAVY', heavy, file=sys.stderr)"
+    )
+    out = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, check=False)
+    assert "HEAVY []" in out.stderr
+    imported = {line.split("|")[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+    assert not imported & {"torch", "onnxruntime", "textual", "numpy"}
