@@ -87,6 +87,15 @@ class AdviceError(McmError):
         self.hint = hint
 
 
+class OptimizeError(McmError):
+    """A technique that cannot be applied as asked (a requirement missing, a model type it cannot take), or an
+    optimization run that cannot write its results."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
 __all__ = [
     "AdviceError",
     "CallableError",
@@ -95,6 +104,7 @@ __all__ = [
     "McmError",
     "MeasurementError",
     "ModelError",
+    "OptimizeError",
     "RulesError",
     "StatsError",
     "UnitError",

@@ -1,0 +1,46 @@
+"""Constraint checks: each hard (``require``) and soft (``prefer``) constraint against the measured facts."""
+
+from __future__ import annotations
+
+from mcm import metrics
+from mcm.engine.decision import CheckStatus, ConstraintCheck
+from mcm.engine.facts import Facts, Limit, format_metric
+
+
+def check_constraints(facts: Facts) -> tuple[ConstraintCheck, ...]:
+    """Met / violated / unknown (the metric was not measured) for every limit, in the facts' order."""
+    return tuple(check(limit, facts.measured.get(limit.metric)) for limit in facts.limits)
+
+
+def check(limit: Limit, value: float | None) -> ConstraintCheck:
+    """One limit against one value (None: not measured)."""
+    metric = metrics.METRICS[limit.metric]
+    status: CheckStatus
+    if value is None:
+        status, ratio = "unknown", None
+        text = f"{limit.text()}: unknown (measured.{limit.metric} not given)"
+    else:
+        status = "met" if limit.holds(value) else "violated"
+        ratio = value / limit.value if limit.value != 0 else None
+        shown = f"{limit.metric} {format_metric(limit.metric, value)} {limit.op} "
+        text = f"{shown}{format_metric(limit.metric, limit.value)}: {status}"
+        if ratio is not None:
+            text += f" ({ratio:.3g}× the limit)"
+    pos = None if limit.pos is None else str(limit.pos)
+    return ConstraintCheck(
+        limit.metric,
+        limit.op,
+        limit.value,
+        limit.hard,
+        limit.source,
+        pos,
+        status,
+        value,
+        ratio,
+        metric.better,
+        metric.unit,
+        text,
+    )
+
+
+__all__ = ["check", "check_constraints"]

@@ -1,0 +1,346 @@
+"""The engine's answer: a frozen, typed :class:`Decision` and its stable JSON form (schema ``mcm.decision/1``).
+
+``Decision.to_dict()`` returns (keys in this order; numbers canonical: ms, MB, fractions for accuracy, ...)::
+
+    schema            "mcm.decision/1"
+    scenario          scenario name, or null
+    meets_constraints true when the top plan (or the model as it is) meets every hard constraint pessimistically
+    facts             {measured, baseline, constraint, env, data: {name: value}, derived: ["scope.name", ...]}
+    constraints       [{metric, op, limit, hard, source: "scenario"|"user", pos, status: "met"|"violated"|
+                        "unknown", value, ratio (value / limit), better: "lower"|"higher", unit, text}]
+    trace             [{table, policy, rule, status: "fired"|"not_fired"|"skipped"|"error"|"inapplicable",
+                        explanation, pos, recommend: [technique], reason, note}]
+    recommendations   [{technique, table, rule, reason, pos, applicable: "yes"|"unknown", note}]
+    plans             [{rank, techniques, feasible, feasible_optimistic, core_gain, accuracy_risk, difficulty,
+                        constraints: [{metric, pessimistic, optimistic}] (each "met"|"violated"|"unknown"),
+                        steps: [{technique, stage, recommended, caveats, predicted:
+                                 {metric: {optimistic, pessimistic}}}]}]
+    why_not           [{technique, reason, message, pos, detail}]
+    infeasibility     null, or {message, unknown: [metric], options: [{plan: [technique],
+                        relax: [{metric, op, limit, new_limit, percent, constraint, text}]}], triangle}
+    warnings          [text]
+
+Statuses of a trace entry: ``fired`` (condition true; under ``first`` it won), ``not_fired`` (false), ``skipped``
+(not evaluated: an earlier rule won under ``first``, or ``otherwise`` after a rule fired), ``error`` (a missing fact
+or a condition that cannot run: never read as false), ``inapplicable`` (true, but none of its techniques can be used
+here, e.g. TensorRT without an NVIDIA GPU; under ``first`` the next rule is tried).
+
+Why-not reasons: ``requirement_unmet``, ``requirement_unknown`` (a fact it needs is not given),
+``requirement_error``, ``excluded`` (by a technique of the top plan), ``no_gain`` (moves no violated or core
+metric), ``not_needed`` (the top plan meets the constraints without it), ``ranked_lower`` (its plans rank lower or
+fall outside the search bounds).
+
+Plans: ``feasible`` is every hard constraint met in the pessimistic case (what ``meets_constraints`` and the CLI's
+exit status use); ``core_gain`` is the combined pessimistic improvement factor over the scenario's core metrics
+(``2.0``: twice as good, all core metrics together); ``accuracy_risk`` the worst-case accuracy loss (a fraction:
+``0.02`` is 2 points); ``difficulty`` the sum of the techniques' difficulties. Intervals are
+``{optimistic, pessimistic}`` in the metric's canonical unit (for a lower-is-better metric the optimistic value is
+the low end). Ranked plans come first-best; see :mod:`mcm.engine.plan` for the order.
+
+The parts are immutable named tuples (cheap to make: an advise call makes dozens); the Decision is a frozen
+dataclass. Floats are rounded to 12 significant digits in the JSON form; no NaN or infinity appears.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
+
+from mcm.engine.facts import Facts
+from mcm.engine.facts import rounded as _num
+
+SCHEMA = "mcm.decision/1"
+
+CheckStatus = Literal["met", "violated", "unknown"]
+TraceStatus = Literal["fired", "not_fired", "skipped", "error", "inapplicable"]
+WhyNotReason = Literal[
+    "requirement_unmet",
+    "requirement_unknown",
+    "requirement_error",
+    "excluded",
+    "no_gain",
+    "not_needed",
+    "ranked_lower",
+]
+
+
+class Interval(NamedTuple):
+    """A predicted metric value: the optimistic and the pessimistic end (a named pair, cheap to make)."""
+
+    optimistic: float
+    pessimistic: float
+
+    def to_dict(self) -> dict[str, object]:
+        return {"optimistic": _num(self.optimistic), "pessimistic": _num(self.pessimistic)}
+
+
+class ConstraintCheck(NamedTuple):
+    """One constraint against the facts: met / violated / unknown, value, ratio to the limit."""
+
+    metric: str
+    op: str
+    limit: float
+    hard: bool
+    source: str
+    pos: str | None
+    status: CheckStatus
+    value: float | None
+    ratio: float | None
+    better: str
+    unit: str
+    text: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "metric": self.metric,
+            "op": self.op,
+            "limit": _num(self.limit),
+            "hard": self.hard,
+            "source": self.source,
+            "pos": self.pos,
+            "status": self.status,
+            "value": _num(self.value),
+            "ratio": _num(self.ratio),
+            "better": self.better,
+            "unit": self.unit,
+            "text": self.text,
+        }
+
+
+class TraceEntry(NamedTuple):
+    """One rule's verdict, with its explanation (resolved values) and position."""
+
+    table: str
+    policy: str
+    rule: str
+    status: TraceStatus
+    explanation: str
+    pos: str
+    recommend: tuple[str, ...]
+    reason: str
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "table": self.table,
+            "policy": self.policy,
+            "rule": self.rule,
+            "status": self.status,
+            "explanation": self.explanation,
+            "pos": self.pos,
+            "recommend": list(self.recommend),
+            "reason": self.reason,
+            "note": self.note,
+        }
+
+
+class Recommendation(NamedTuple):
+    """A technique a decision table recommends, with the rule and reason; ``applicable`` may be unknown."""
+
+    technique: str
+    table: str
+    rule: str
+    reason: str
+    pos: str
+    applicable: Literal["yes", "unknown"]
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "technique": self.technique,
+            "table": self.table,
+            "rule": self.rule,
+            "reason": self.reason,
+            "pos": self.pos,
+            "applicable": self.applicable,
+            "note": self.note,
+        }
+
+
+class PlanStep(NamedTuple):
+    """One technique of a plan and the metrics predicted after it."""
+
+    technique: str
+    stage: str
+    recommended: bool
+    caveats: tuple[str, ...]
+    predicted: Mapping[str, Interval]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "technique": self.technique,
+            "stage": self.stage,
+            "recommended": self.recommended,
+            "caveats": list(self.caveats),
+            "predicted": {k: v.to_dict() for k, v in self.predicted.items()},
+        }
+
+
+class PlanCheck(NamedTuple):
+    """A constraint against a plan's final prediction, in the pessimistic and the optimistic case."""
+
+    metric: str
+    pessimistic: CheckStatus
+    optimistic: CheckStatus
+
+    def to_dict(self) -> dict[str, object]:
+        return {"metric": self.metric, "pessimistic": self.pessimistic, "optimistic": self.optimistic}
+
+
+class Plan(NamedTuple):
+    """A ranked sequence of techniques with predictions; ``feasible`` is the pessimistic verdict."""
+
+    rank: int
+    techniques: tuple[str, ...]
+    steps: tuple[PlanStep, ...]
+    feasible: bool
+    feasible_optimistic: bool
+    constraints: tuple[PlanCheck, ...]
+    core_gain: float
+    accuracy_risk: float
+    difficulty: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "rank": self.rank,
+            "techniques": list(self.techniques),
+            "feasible": self.feasible,
+            "feasible_optimistic": self.feasible_optimistic,
+            "core_gain": _num(self.core_gain),
+            "accuracy_risk": _num(self.accuracy_risk),
+            "difficulty": self.difficulty,
+            "constraints": [c.to_dict() for c in self.constraints],
+            "steps": [s.to_dict() for s in self.steps],
+        }
+
+
+class WhyNot(NamedTuple):
+    """Why a technique is not in the top plan."""
+
+    technique: str
+    reason: WhyNotReason
+    message: str
+    pos: str | None = None
+    detail: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "technique": self.technique,
+            "reason": self.reason,
+            "message": self.message,
+            "pos": self.pos,
+            "detail": self.detail,
+        }
+
+
+class Relaxation(NamedTuple):
+    """One constraint relaxed: the new limit and the change in percent of the old one; ``constraint`` is the new
+    constraint as a string that :func:`mcm.engine.facts.parse_constraint` (and ``--constraint``) accepts."""
+
+    metric: str
+    op: str
+    limit: float
+    new_limit: float
+    percent: float
+    constraint: str
+    text: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "metric": self.metric,
+            "op": self.op,
+            "limit": _num(self.limit),
+            "new_limit": _num(self.new_limit),
+            "percent": _num(self.percent),
+            "constraint": self.constraint,
+            "text": self.text,
+        }
+
+
+class RelaxOption(NamedTuple):
+    """Relax these constraints and this plan meets every hard constraint pessimistically."""
+
+    plan: tuple[str, ...]
+    relax: tuple[Relaxation, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {"plan": list(self.plan), "relax": [r.to_dict() for r in self.relax]}
+
+
+class Infeasibility(NamedTuple):
+    """No plan meets every hard constraint pessimistically: what to measure, what to relax, the trade-off."""
+
+    message: str
+    unknown: tuple[str, ...]
+    options: tuple[RelaxOption, ...]
+    triangle: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "message": self.message,
+            "unknown": list(self.unknown),
+            "options": [o.to_dict() for o in self.options],
+            "triangle": self.triangle,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Everything the engine concluded for one scenario and one set of facts (see the module docstring)."""
+
+    scenario: str | None
+    facts: Facts
+    constraints: tuple[ConstraintCheck, ...]
+    trace: tuple[TraceEntry, ...]
+    recommendations: tuple[Recommendation, ...]
+    plans: tuple[Plan, ...]
+    why_not: tuple[WhyNot, ...]
+    infeasibility: Infeasibility | None
+    warnings: tuple[str, ...]
+    meets_constraints: bool
+
+    @property
+    def top_plan(self) -> Plan | None:
+        return self.plans[0] if self.plans else None
+
+    @property
+    def recommended(self) -> tuple[str, ...]:
+        """The recommended techniques' names, in rank order."""
+        return tuple(r.technique for r in self.recommendations)
+
+    def to_dict(self) -> dict[str, object]:
+        """The stable JSON form (schema ``mcm.decision/1``)."""
+        return {
+            "schema": SCHEMA,
+            "scenario": self.scenario,
+            "meets_constraints": self.meets_constraints,
+            "facts": self.facts.to_dict(),
+            "constraints": [c.to_dict() for c in self.constraints],
+            "trace": [t.to_dict() for t in self.trace],
+            "recommendations": [r.to_dict() for r in self.recommendations],
+            "plans": [p.to_dict() for p in self.plans],
+            "why_not": [w.to_dict() for w in self.why_not],
+            "infeasibility": None if self.infeasibility is None else self.infeasibility.to_dict(),
+            "warnings": list(self.warnings),
+        }
+
+
+__all__ = [
+    "SCHEMA",
+    "CheckStatus",
+    "ConstraintCheck",
+    "Decision",
+    "Infeasibility",
+    "Interval",
+    "Plan",
+    "PlanCheck",
+    "PlanStep",
+    "Recommendation",
+    "RelaxOption",
+    "Relaxation",
+    "TraceEntry",
+    "TraceStatus",
+    "WhyNot",
+    "WhyNotReason",
+]

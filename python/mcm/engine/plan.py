@@ -1,0 +1,557 @@
+"""Plan search: sequences of compatible techniques with interval predictions, ranked.
+
+**Predictions.** Every tracked metric (the measured ones that are constrained, core or secondary, and accuracy)
+starts at its measured value as the interval ``[v, v]``. A step's ``scale`` effect multiplies the interval by the
+factor range (interval product: the min and max of the four end products), a ``shift`` adds the range; the result
+is clamped to the metric's valid range (accuracy in [0, 1]). Intervals are in value space; the pessimistic end is
+the high one for a lower-is-better metric and the low one otherwise. A constraint is met pessimistically when
+every value of the interval meets it. ``accuracy_drop`` is recomputed as ``baseline.accuracy - accuracy`` after
+each step when both are known. Requirements and caveats are evaluated on the given facts, not on predictions: the
+optimize loop measures after each step and asks again.
+
+**Search.** Candidates are the applicable techniques that may move a target metric the right way: a metric whose
+constraint is violated now, a core metric of the scenario, or a constrained metric that some applicable technique
+may worsen (accuracy, typically). Subsets of at most ``max_steps`` candidates are enumerated depth first without
+excluded pairs. A plan is extended only by techniques that may improve a constraint it still misses
+pessimistically, and a plan that meets every constraint (hard and soft) is not extended. (So a technique that
+only repairs what a later step breaks is found when it comes later in the step order, as a technique of no known
+stage does: it is placed last.) A plan's steps run in a fixed order: the decision tables' recommended techniques
+first (in their order), then by stage (architecture/distillation → pruning → quantization → compile/runtime), then
+by name.
+
+**Ranking.** A plan that meets every hard constraint is dropped when a smaller plan inside it meets them too and
+at least as many soft ones ("do no more than needed", the reference's step 4). The empty plan ("no change") is
+listed only when it is feasible or nothing else is. The rest rank by: hard constraints met pessimistically (then
+fewest violated, smallest total shortfall relative to the limits); soft constraints met; recommended techniques
+included; core-metric gain (pessimistic, as a combined factor in steps of √2); accuracy risk (worst-case accuracy
+loss, from a nominal 100 % when accuracy is not measured); total difficulty; length; names.
+
+**Caching.** What does not depend on the measured numbers — which metrics are tracked, the limits, each
+technique's effect vector and the directions it can move them, the candidate order — is cached per shape of input
+(:class:`SearchCache`), so repeated calls with new numbers only enumerate, score and rank.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import NamedTuple
+
+from mcm import metrics
+from mcm.engine.decision import CheckStatus, Interval, Plan, PlanCheck, PlanStep
+from mcm.engine.facts import Facts, Limit
+from mcm.engine.techniques import STAGES, Change, Resolved
+
+#: The limit comparisons, by operator (``holds(value, threshold)``).
+OPS: dict[str, Callable[[float, float], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+#: Core-metric gains are compared in steps of a combined factor of √2: a smaller predicted edge is noise next to
+#: the intervals' width, and should not outweigh accuracy risk and difficulty.
+_GAIN_STEP = math.log(2.0) / 2
+#: One effect on tracked metric ``index``: (index, is a factor, low, high).
+_Vector = tuple[tuple[int, bool, float, float], ...]
+#: A vector split for speed: plain factors (index, low, high) on metrics valid on [0, inf), and the rest.
+_Step = tuple[tuple[tuple[int, float, float], ...], _Vector]
+_KEY = operator.attrgetter("key")
+_Apply = Callable[[list[float], list[float], _Step], tuple[list[float], list[float]]]
+_CACHE_SIZE = 512
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """Search bounds: steps per plan, plans returned, nodes explored (beyond it the search stops, warned)."""
+
+    max_steps: int = 3
+    max_plans: int = 3
+    max_nodes: int = 4096
+
+
+DEFAULT_BOUNDS = Bounds()
+
+
+@dataclass(frozen=True, slots=True)
+class LimitSpec:
+    """A constraint on a tracked metric: its index, which end of the interval it bounds, and the test
+    ``holds(value, threshold)`` (the threshold carries the comparison tolerance, see ``Limit.threshold``)."""
+
+    limit: Limit
+    index: int
+    upper: bool
+    holds: Callable[[float, float], bool]
+    threshold: float
+
+    def met(self, value: float) -> bool:
+        return self.holds(value, self.threshold)
+
+
+class Layout:
+    """What a search tracks, whatever the numbers: metrics, directions, valid ranges, limits, core metrics."""
+
+    def __init__(
+        self, shown: tuple[str, ...], limits: tuple[Limit, ...], core: tuple[str, ...], linked: bool
+    ) -> None:
+        tracked = (
+            shown if "accuracy" in shown else (*shown, "accuracy")
+        )  # hidden track: risk from nominal 100 %
+        self.metrics = tracked
+        self.shown = len(shown)
+        self.index = {m: i for i, m in enumerate(tracked)}
+        infos = [metrics.METRICS[m] for m in tracked]
+        self.lower_better = tuple(info.better == "lower" for info in infos)
+        self.floor = tuple(-math.inf if i.minimum is None else i.minimum for i in infos)
+        self.ceiling = tuple(math.inf if i.maximum is None else i.maximum for i in infos)
+        self.accuracy = self.index["accuracy"]
+        #: The accuracy_drop index when it is recomputed from accuracy after each step.
+        self.drop = self.index.get("accuracy_drop") if linked else None
+        self.order = {lim.metric: i for i, lim in enumerate(limits)}
+        self.limits = tuple(
+            LimitSpec(lim, self.index[lim.metric], not lim.lower_bound, OPS[lim.op], lim.threshold())
+            for lim in limits
+            if lim.metric in shown
+        )
+        self.unknown = tuple(lim for lim in limits if lim.metric not in shown)
+        self.hard = tuple(k for k, s in enumerate(self.limits) if s.limit.hard)
+        self.soft = tuple(k for k, s in enumerate(self.limits) if not s.limit.hard)
+        self.unknown_hard = tuple(lim for lim in self.unknown if lim.hard)
+        self.core = tuple((self.index[m], self.lower_better[self.index[m]]) for m in core if m in shown)
+
+    def stepper(self, base: float) -> _Apply:
+        """The interval update of one step (new lists); ``base`` is the baseline accuracy for accuracy_drop."""
+        floor, ceiling, drop, acc = self.floor, self.ceiling, self.drop, self.accuracy
+
+        def apply(lo: list[float], hi: list[float], step: _Step) -> tuple[list[float], list[float]]:
+            lo, hi = lo[:], hi[:]
+            factors, general = step
+            for i, a, b in factors:
+                lo[i] *= a
+                hi[i] *= b
+            for i, scale, a, b in general:
+                x, y = lo[i], hi[i]
+                if not scale:
+                    x, y = x + a, y + b
+                elif x >= 0.0 and a >= 0.0:
+                    x, y = x * a, y * b
+                else:
+                    ends = (x * a, x * b, y * a, y * b)
+                    x, y = min(ends), max(ends)
+                low, high = floor[i], ceiling[i]
+                lo[i] = low if x < low else high if x > high else x
+                hi[i] = low if y < low else high if y > high else y
+            if drop is not None:
+                lo[drop], hi[drop] = base - hi[acc], base - lo[acc]
+            return lo, hi
+
+        return apply
+
+    def split(self, vector: _Vector) -> _Step:
+        """The vector as :func:`stepper` takes it: factors >= 0 on metrics valid on [0, inf) need no clamping."""
+        plain = tuple((i, a, b) for i, scale, a, b in vector if scale and a >= 0.0 and self._unbounded(i))
+        rest = tuple(e for e in vector if not (e[1] and e[2] >= 0.0 and self._unbounded(e[0])))
+        return plain, rest
+
+    def _unbounded(self, i: int) -> bool:
+        return self.floor[i] == 0.0 and self.ceiling[i] == math.inf
+
+    def vector(self, effects: Mapping[str, Change]) -> _Vector:
+        """A technique's effects on the tracked metrics (``accuracy_drop`` left out when it is recomputed)."""
+        out = []
+        for i, name in enumerate(self.metrics):
+            change = effects.get(name)
+            if change is not None and i != self.drop:
+                out.append((i, change[0] == "scale", change[1], change[2]))
+        return tuple(out)
+
+    def directions(self, vector: _Vector) -> tuple[int, int, bool]:
+        """The limits (bits) a step may improve and may worsen, and whether it may improve a core metric
+        (values are non-negative, so a factor below 1 or a negative shift can lower a metric)."""
+        down = up = 0
+        for i, scale, a, b in vector:
+            if a < (1.0 if scale else 0.0):
+                down |= 1 << i
+            if b > (1.0 if scale else 0.0):
+                up |= 1 << i
+        if self.drop is not None:  # accuracy_drop moves against accuracy
+            acc, drop = 1 << self.accuracy, 1 << self.drop
+            down, up = down | (drop if up & acc else 0), up | (drop if down & acc else 0)
+        better = worse = 0
+        for k, spec in enumerate(self.limits):
+            gets_lower, gets_higher = down >> spec.index & 1, up >> spec.index & 1
+            if gets_lower if spec.upper else gets_higher:
+                better |= 1 << k
+            if gets_higher if spec.upper else gets_lower:
+                worse |= 1 << k
+        core = any((down if lower else up) >> i & 1 for i, lower in self.core)
+        return better, worse, core
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An applicable technique that can help, with its effect vector and the limits it may improve or worsen."""
+
+    resolved: Resolved
+    name: str
+    vector: _Vector
+    step: _Step
+    recommended: bool
+    better: int
+    worse: int
+    moves_core: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """The per-shape part of a search: candidates in step order, their exclusions, what was left out."""
+
+    candidates: tuple[Candidate, ...]
+    excluded: tuple[int, ...]
+    no_gain: tuple[str, ...]
+    targets: tuple[str, ...]
+
+
+class SearchCache:
+    """Layouts and prepared candidates by shape of input (bounded; a full cache is emptied)."""
+
+    def __init__(self) -> None:
+        self.layouts: dict[tuple[object, ...], Layout] = {}
+        self.prepared: dict[tuple[object, ...], Prepared] = {}
+
+    def layout(
+        self, shown: tuple[str, ...], limits: tuple[Limit, ...], core: tuple[str, ...], linked: bool
+    ) -> Layout:
+        key = (shown, limits, core, linked)
+        found = self.layouts.get(key)
+        if found is None:
+            if len(self.layouts) >= _CACHE_SIZE:
+                self.layouts.clear()
+            found = self.layouts[key] = Layout(shown, limits, core, linked)
+        return found
+
+    def prepare(
+        self, layout: Layout, resolved: tuple[Resolved, ...], recommended: tuple[str, ...], violated: int
+    ) -> Prepared:
+        key = (layout, resolved, recommended, violated)
+        found = self.prepared.get(key)
+        if found is None:
+            if len(self.prepared) >= _CACHE_SIZE:
+                self.prepared.clear()
+            found = self.prepared[key] = _prepare(layout, resolved, recommended, violated)
+        return found
+
+
+def _prepare(
+    layout: Layout, resolved: tuple[Resolved, ...], recommended: tuple[str, ...], violated: int
+) -> Prepared:
+    order = {name: i for i, name in enumerate(dict.fromkeys(recommended))}
+    moved = []
+    fragile = 0
+    for r in resolved:
+        if r.applies.status == "yes":
+            vector = layout.vector(r.effects)
+            better, worse, core = layout.directions(vector)
+            fragile |= worse
+            moved.append(
+                Candidate(r, r.name, vector, layout.split(vector), r.name in order, better, worse, core)
+            )
+    wanted = violated | fragile
+    usable = [c for c in moved if c.better & wanted or c.moves_core]
+    usable.sort(
+        key=lambda c: (0, order[c.name], "") if c.recommended else (1, c.resolved.compiled.stage, c.name)
+    )
+    index = {c.name: i for i, c in enumerate(usable)}
+    excluded = tuple(sum(1 << index[x] for x in c.resolved.compiled.excludes if x in index) for c in usable)
+    targets = [(s.limit.metric, s.upper) for k, s in enumerate(layout.limits) if wanted >> k & 1]
+    targets += [(layout.metrics[i], lower) for i, lower in layout.core]
+    described = tuple(dict.fromkeys(f"{m} {'down' if down else 'up'}" for m, down in targets))
+    no_gain = tuple(c.name for c in moved if c.name not in index)
+    return Prepared(tuple(usable), excluded, no_gain, described)
+
+
+class Node(NamedTuple):
+    """One explored subset of candidates (a plan) with its final intervals and scores."""
+
+    mask: int
+    steps: tuple[int, ...]
+    names: tuple[str, ...]
+    lo: list[float]
+    hi: list[float]
+    difficulty: int
+    recommended: int
+    #: Limits missed pessimistically (bit k for ``Layout.limits[k]``); hard ones counted, their total shortfall.
+    violated: int
+    violations: int
+    shortfall: float
+    soft: int
+    gain: float
+    risk: float
+    #: The ranking key (see the module docstring).
+    key: tuple[object, ...]
+
+    @property
+    def feasible(self) -> bool:
+        """Every hard constraint with a known value met pessimistically."""
+        return self.violations == 0
+
+    def worst(self, spec: LimitSpec) -> float:
+        """The pessimistic value of a constrained metric (the end of the interval the limit bounds)."""
+        return self.hi[spec.index] if spec.upper else self.lo[spec.index]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Ranked plans plus what the explanations need: the layout, candidates, every node explored."""
+
+    plans: tuple[Plan, ...]
+    layout: Layout
+    prepared: Prepared
+    nodes: tuple[Node, ...]
+    ranked: tuple[Node, ...]
+    truncated: bool
+
+
+def search(
+    facts: Facts,
+    resolved: tuple[Resolved, ...],
+    recommended: Sequence[str],
+    core: Sequence[str],
+    secondary: Sequence[str],
+    bounds: Bounds,
+    cache: SearchCache,
+) -> SearchResult:
+    """Enumerate, score and rank plans over the applicable techniques (see the module docstring)."""
+    measured = facts.measured
+    names = (*(lim.metric for lim in facts.limits), *core, *secondary, "accuracy", "accuracy_drop")
+    shown = tuple(m for m in dict.fromkeys(names) if m in measured)
+    base = facts.baseline.get("accuracy")
+    linked = base is not None and "accuracy" in measured and "accuracy_drop" in measured
+    layout = cache.layout(shown, facts.limits, tuple(core), linked)
+    start = [measured[m] for m in shown]
+    if layout.shown < len(layout.metrics):
+        start.append(1.0)
+    violated = 0
+    for k, spec in enumerate(layout.limits):
+        if not spec.met(start[spec.index]):
+            violated |= 1 << k
+    prepared = cache.prepare(layout, resolved, tuple(recommended), violated)
+    apply = layout.stepper(base if linked and base is not None else 0.0)
+    nodes, truncated = _explore(layout, prepared, start, apply, bounds)
+    by_mask = {n.mask: n for n in nodes}
+    ranked = _rank(layout, nodes, by_mask, truncated)
+    plans = tuple(
+        _plan(layout, prepared, by_mask, n, rank) for rank, n in enumerate(ranked[: bounds.max_plans], 1)
+    )
+    return SearchResult(plans, layout, prepared, tuple(nodes), tuple(ranked), truncated)
+
+
+def _explore(
+    layout: Layout, prepared: Prepared, start: list[float], apply: _Apply, bounds: Bounds
+) -> tuple[list[Node], bool]:
+    """Depth-first enumeration with an explicit stack; the scoring is inlined (this loop is most of an advise
+    call). Returns the nodes and whether ``max_nodes`` cut the search short."""
+    steps_of = [
+        (c.better, c.step, c.name, c.resolved.compiled.difficulty, int(c.recommended), excluded)
+        for c, excluded in zip(prepared.candidates, prepared.excluded, strict=True)
+    ]
+    improvers = [
+        sum(1 << j for j, step in enumerate(steps_of) if step[0] >> k & 1) for k in range(len(layout.limits))
+    ]
+    helpers: dict[int, int] = {}  # violated limits -> the candidates that may improve one of them
+    checks = [
+        (1 << k, s.index, s.upper, s.holds, s.threshold, s.limit.value, s.limit.hard)
+        for k, s in enumerate(layout.limits)
+    ]
+    core = [(i, lower, start[i]) for i, lower in layout.core if start[i] > 0.0]
+    accuracy = layout.accuracy
+    start_accuracy = start[accuracy]
+    log, floor = math.log, math.floor
+    make = partial(tuple.__new__, Node)  # skips NamedTuple.__new__'s argument handling
+    nodes: list[Node] = []
+    max_steps, max_nodes = bounds.max_steps, bounds.max_nodes
+    # (mask, steps, names, lo, hi, difficulty, recommended, first candidate to add, forbidden candidates)
+    stack: list[
+        tuple[int, tuple[int, ...], tuple[str, ...], list[float], list[float], int, int, int, int]
+    ] = [(0, (), (), start, start, 0, 0, 0, 0)]
+    while stack:
+        if len(nodes) >= max_nodes:
+            return nodes, True
+        mask, steps, names, lo, hi, difficulty, recommended, first, forbidden = stack.pop()
+        violated = violations = soft = 0
+        shortfall = 0.0
+        for bit, i, upper, holds, threshold, limit, hard in checks:
+            value = hi[i] if upper else lo[i]
+            if holds(value, threshold):
+                if not hard:
+                    soft += 1
+                continue
+            violated |= bit
+            if hard:
+                violations += 1
+                shortfall += abs(value - limit) / abs(limit) if limit else abs(value - limit)
+        gain = 0.0
+        for i, lower, first_value in core:
+            if lower:
+                if hi[i] > 0.0:
+                    gain += log(first_value / hi[i])
+            elif lo[i] > 0.0:
+                gain += log(lo[i] / first_value)
+        risk = start_accuracy - lo[accuracy]
+        if risk < 0.0:
+            risk = 0.0
+        key = (
+            violations > 0,
+            violations,
+            shortfall,
+            -soft,
+            -recommended,
+            -floor(gain / _GAIN_STEP + 1e-9),
+            risk,
+            difficulty,
+            len(steps),
+            names,
+        )
+        nodes.append(
+            make(
+                (
+                    mask,
+                    steps,
+                    names,
+                    lo,
+                    hi,
+                    difficulty,
+                    recommended,
+                    violated,
+                    violations,
+                    shortfall,
+                    soft,
+                    gain,
+                    risk,
+                    key,
+                )
+            )
+        )
+        if not violated or len(steps) >= max_steps:
+            continue
+        useful = helpers.get(violated)
+        if useful is None:
+            useful = 0
+            for k, improver in enumerate(improvers):
+                if violated >> k & 1:
+                    useful |= improver
+            helpers[violated] = useful
+        allowed = useful & ~forbidden & ~((1 << first) - 1)
+        while allowed:
+            bit = allowed & -allowed
+            allowed ^= bit
+            j = bit.bit_length() - 1
+            _, vector, name, extra, rec, excludes = steps_of[j]
+            new_lo, new_hi = apply(lo, hi, vector)
+            stack.append(
+                (
+                    mask | bit,
+                    (*steps, j),
+                    (*names, name),
+                    new_lo,
+                    new_hi,
+                    difficulty + extra,
+                    recommended + rec,
+                    j + 1,
+                    forbidden | excludes,
+                )
+            )
+    return nodes, False
+
+
+def _rank(layout: Layout, nodes: list[Node], by_mask: Mapping[int, Node], truncated: bool) -> list[Node]:
+    """Drop dominated feasible plans, sort the rest (see the module docstring)."""
+    if any(n.feasible for n in nodes):
+        complete = len(layout.soft)
+        best_below: dict[
+            int, int
+        ] = {}  # mask -> most soft constraints met by a feasible proper subset (-1: none)
+        keep: list[Node] = []
+        for node in sorted(nodes, key=lambda n: len(n.steps)):
+            best = -1
+            mask = node.mask
+            bit = 1
+            while bit <= mask:
+                if mask & bit:
+                    sub = by_mask.get(mask ^ bit)
+                    if (
+                        sub is None
+                    ):  # never explored: a smaller plan inside met every constraint (or the cap hit)
+                        best = max(best, -1 if truncated else complete)
+                    else:
+                        best = max(best, sub.soft if sub.feasible else -1, best_below[sub.mask])
+                bit <<= 1
+            best_below[mask] = best
+            if not (node.feasible and best >= node.soft) and (node.steps or node.feasible):
+                keep.append(node)
+    else:
+        keep = [n for n in nodes if n.steps] or nodes
+
+    keep.sort(key=_KEY)
+    return keep
+
+
+def _plan(layout: Layout, prepared: Prepared, by_mask: Mapping[int, Node], node: Node, rank: int) -> Plan:
+    steps = []
+    mask = 0
+    shown = layout.metrics[: layout.shown]
+    lower = layout.lower_better
+    for i in node.steps:
+        mask |= 1 << i
+        at = by_mask[mask]
+        c = prepared.candidates[i]
+        lo, hi = at.lo, at.hi
+        predicted = {
+            m: Interval(lo[k], hi[k]) if lower[k] else Interval(hi[k], lo[k]) for k, m in enumerate(shown)
+        }
+        steps.append(
+            PlanStep(c.name, STAGES[c.resolved.compiled.stage], c.recommended, c.resolved.caveats, predicted)
+        )
+    checks = []
+    optimistic_ok = not layout.unknown_hard
+    for spec in layout.limits:
+        low, high = node.lo[spec.index], node.hi[spec.index]
+        worst, best = (high, low) if spec.upper else (low, high)
+        pess: CheckStatus = "met" if spec.holds(worst, spec.threshold) else "violated"
+        opt: CheckStatus = "met" if spec.holds(best, spec.threshold) else "violated"
+        if spec.limit.hard and opt == "violated":
+            optimistic_ok = False
+        checks.append(PlanCheck(spec.limit.metric, pess, opt))
+    if layout.unknown:
+        checks.extend(PlanCheck(lim.metric, "unknown", "unknown") for lim in layout.unknown)
+        checks.sort(key=lambda c: layout.order[c.metric])
+    feasible = node.feasible and not layout.unknown_hard
+    return Plan(
+        rank,
+        node.names,
+        tuple(steps),
+        feasible,
+        optimistic_ok,
+        tuple(checks),
+        math.exp(node.gain),
+        node.risk,
+        node.difficulty,
+    )
+
+
+__all__ = [
+    "DEFAULT_BOUNDS",
+    "OPS",
+    "Bounds",
+    "Candidate",
+    "Layout",
+    "LimitSpec",
+    "Node",
+    "Prepared",
+    "SearchCache",
+    "SearchResult",
+    "search",
+]
