@@ -6,7 +6,16 @@ from typing import Any, Literal, TypedDict, final
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["BUILD_PROFILE", "BenchRun", "Histogram", "__version__", "bench", "clock_info", "min_samples", "summarize"]
+__all__ = [
+    "BUILD_PROFILE",
+    "BenchRun",
+    "Histogram",
+    "__version__",
+    "bench",
+    "clock_info",
+    "min_samples",
+    "summarize",
+]
 __version__: str
 BUILD_PROFILE: str
 
@@ -65,6 +74,7 @@ def summarize(
 ) -> _SummaryDict: ...
 def min_samples(percent: float, confidence: float = 0.95) -> int: ...
 def clock_info(reads: int = 100000) -> _ClockInfoDict: ...
+
 @final
 class BenchRun:
     @property
@@ -80,7 +90,9 @@ class BenchRun:
     @property
     def elapsed_ns(self) -> int: ...
     @property
-    def stop_reason(self) -> Literal["min_reached", "converged", "max_count", "max_time", "error", "interrupted"]: ...
+    def stop_reason(
+        self,
+    ) -> Literal["min_reached", "converged", "max_count", "max_time", "error", "interrupted"]: ...
     @property
     def error(self) -> BaseException | None: ...
     @property
@@ -105,6 +117,7 @@ def bench(
     target_rel_width: float = 0.01,
     confidence: float = 0.95,
 ) -> BenchRun: ...
+
 @final
 class Histogram:
     def __new__(cls, lowest: int = 1, highest: int = 3600000000000, sigfigs: int = 3) -> Histogram: ...

@@ -43,7 +43,7 @@ def test_worked_example_with_an_nvidia_gpu_gives_tensorrt(capsys: pytest.Capture
 
 
 def test_worked_example_without_a_gpu_is_different_and_explained(capsys: pytest.CaptureFixture[str]) -> None:
-    code, d = advise_json(capsys, *WORKED, "--env", "nvidia_gpu=false", "--env", "onnxruntime_available=true")
+    _, d = advise_json(capsys, *WORKED, "--env", "nvidia_gpu=false", "--env", "onnxruntime_available=true")
     assert fired(d, "general") == ["latency_far_over_no_gpu"]
     step3 = [r["technique"] for r in d["recommendations"] if r["table"] == "general"]
     assert step3 == ["ort_graph_opt", "int8_static"]
@@ -56,10 +56,22 @@ def test_worked_example_without_a_gpu_is_different_and_explained(capsys: pytest.
 @pytest.mark.parametrize(
     ("scenario", "facts", "stack"),
     [
-        ("mobile", ["model_size_mb=98MB", "latency_ms=300ms", "power_w=3.5W", "accuracy=0.76"], ["lightweight_arch", "int8_static"]),
+        (
+            "mobile",
+            ["model_size_mb=98MB", "latency_ms=300ms", "power_w=3.5W", "accuracy=0.76"],
+            ["lightweight_arch", "int8_static"],
+        ),
         ("video", ["latency_ms=250ms", "fps=4", "map=0.5"], ["lightweight_arch", "tensorrt", "fp16"]),
-        ("cloud", ["throughput_qps=220", "cost_usd_per_day=350USD/day", "accuracy=0.96"], ["fp16", "tensorrt"]),
-        ("edge", ["latency_ms=180ms", "power_w=14W", "memory_mb=1200MB", "accuracy=0.9"], ["tensorrt", "int8_static"]),
+        (
+            "cloud",
+            ["throughput_qps=220", "cost_usd_per_day=350USD/day", "accuracy=0.96"],
+            ["fp16", "tensorrt"],
+        ),
+        (
+            "edge",
+            ["latency_ms=180ms", "power_w=14W", "memory_mb=1200MB", "accuracy=0.9"],
+            ["tensorrt", "int8_static"],
+        ),
         ("iot", ["model_size_mb=14MB", "memory_mb=300MB", "power_w=2W"], ["lightweight_arch", "int8_static"]),
     ],
 )
@@ -91,8 +103,12 @@ def test_json_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_baseline_report_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     report = tmp_path / "m.json"
-    report.write_text(json.dumps({"schema": "mcm.measure/1", "metrics": {"latency_ms": 120.0, "model_size_mb": 98.0}}))
-    _, d = advise_json(capsys, str(RULES / "general.rules"), "--baseline", str(report), "--env", "nvidia_gpu=true")
+    report.write_text(
+        json.dumps({"schema": "mcm.measure/1", "metrics": {"latency_ms": 120.0, "model_size_mb": 98.0}})
+    )
+    _, d = advise_json(
+        capsys, str(RULES / "general.rules"), "--baseline", str(report), "--env", "nvidia_gpu=true"
+    )
     assert d["facts"]["measured"]["latency_ms"] == 120.0
 
 
@@ -158,7 +174,11 @@ def test_advise_imports_no_heavy_library() -> None:
         "heavy = sorted(m for m in ('torch', 'onnxruntime', 'textual', 'numpy') if m in sys.modules); "
         "print('HEAVY', heavy, file=sys.stderr)"
     )
-    out = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, check=False
+    )
     assert "HEAVY []" in out.stderr
-    imported = {line.split("|")[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+    imported = {
+        line.split("|")[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")
+    }
     assert not imported & {"torch", "onnxruntime", "textual", "numpy"}
