@@ -335,7 +335,13 @@ mod tests {
     fn min_time_and_max_limits() {
         let cfg = Config { min_count: 1, min_time_ns: 20_000_000, ..Config::default() };
         let r = run(&cfg, || busy(1_000_000), no_poll).unwrap();
-        assert!(r.elapsed_ns >= 20_000_000 && r.calls >= 19, "{} calls", r.calls);
+        // Wall-clock only: on a loaded machine each 1 ms call may take longer, so count calls loosely.
+        assert_eq!(r.stop, StopReason::MinReached);
+        assert!(
+            r.elapsed_ns >= 20_000_000 && r.calls * 1_000_000 <= r.elapsed_ns + 1_000_000,
+            "{} calls",
+            r.calls
+        );
         let cfg = Config { min_count: 1000, max_count: 1000, max_time_ns: 5_000_000, ..Config::default() };
         let r = run(&cfg, || busy(1_000_000), no_poll).unwrap();
         assert_eq!(r.stop, StopReason::MaxTime);
