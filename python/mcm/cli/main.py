@@ -23,6 +23,10 @@ VERBS: dict[str, tuple[str, str]] = {
         "measure",
         "measure a model: latency, throughput, size, FLOPs, memory, power, cost, accuracy",
     ),
+    "optimize": (
+        "optimize",
+        "apply the advisor's plan for real: quantize, prune, re-measure, keep what helps",
+    ),
     "clock": ("clock", "measure this machine's timer and the harness's own per-call floor"),
 }
 

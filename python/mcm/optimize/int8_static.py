@@ -1,0 +1,162 @@
+"""Static INT8 quantization (QDQ, per-channel weights) calibrated on real inputs.
+
+Types follow the CPU: on x86, unsigned activations with signed weights (the U8S8 kernels; signed activations fused
+poorly there), with 7-bit weights (``reduce_range``) where there is no VNNI to avoid saturating the 16-bit
+accumulation; on ARM, signed both. Convolutions with a shallow reduction (input channels × kernel area below
+:data:`SHALLOW_DEPTH`, such as a first layer on one channel) stay in FP32: they cost little, and the INT8 kernel
+cannot amortize its quantize and pack overhead over so few products (measured 5× slower than FP32 on the demo's
+first layer). Afterwards the operators ONNX Runtime really runs in INT8 are counted: a quantization that left
+every convolution in floating point is refused, not reported as done.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from mcm.exceptions import OptimizeError
+from mcm.measure.inputs import load_npz
+from mcm.optimize import graph
+from mcm.optimize.base import Applied, Artifact, need_data, need_onnx, quiet
+
+NAME = "int8_static"
+#: Rows per calibration call.
+CALIB_BATCH = 32
+#: Convolutions reducing over fewer products than this per output stay in FP32.
+SHALLOW_DEPTH = 32
+
+
+@dataclass(frozen=True)
+class Types:
+    """Activation and weight types chosen for this CPU, and why."""
+
+    activation: str
+    weight: str
+    reduce_range: bool
+    reason: str
+
+
+def choose_types(flags: Mapping[str, bool], arch: str) -> Types:
+    """INT8 types for a CPU with these flags (``mcm.measure.environment.cpu()["flags"]``) and architecture."""
+    vnni = bool(flags.get("avx512_vnni") or flags.get("avx_vnni") or flags.get("amx_int8"))
+    if arch in ("aarch64", "arm64") or flags.get("asimd"):
+        return Types("S8", "S8", False, "ARM: signed activations and weights (S8S8 kernels)")
+    if vnni:
+        return Types("U8", "S8", False, "x86 with VNNI: unsigned activations, signed 8-bit weights")
+    return Types(
+        "U8",
+        "S8",
+        True,
+        "x86 without VNNI: unsigned activations, signed 7-bit weights (no 16-bit accumulation overflow)",
+    )
+
+
+def apply(
+    input_path: Path,
+    out_dir: Path,
+    *,
+    calib: Path | None,
+    flags: Mapping[str, bool],
+    arch: str,
+) -> Applied:
+    """Write ``out_dir/model.onnx``: ``input_path`` quantized to INT8 with calibration data ``calib`` (.npz)."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static  # type: ignore[import-untyped]
+    from onnxruntime.quantization.shape_inference import quant_pre_process  # type: ignore[import-untyped]
+
+    need_onnx(input_path, NAME)
+    calib_path = need_data(calib, NAME, "calibration data (a few hundred real inputs)", "--calib")
+    model = graph.load(input_path)
+    names = [i.name for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}]
+    arrays = _calibration_arrays(calib_path, names)
+    types = choose_types(flags, arch)
+    qtype = {"U8": QuantType.QUInt8, "S8": QuantType.QInt8}
+
+    class Reader(CalibrationDataReader):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self._batches: Iterator[dict[str, npt.NDArray[Any]]] = _batches(arrays)
+
+        def get_next(self) -> dict[str, npt.NDArray[Any]] | None:
+            return next(self._batches, None)
+
+    out = out_dir / "model.onnx"
+    with tempfile.TemporaryDirectory(prefix="mcm-int8-") as tmp, warnings.catch_warnings(), quiet():
+        warnings.simplefilter("ignore")
+        prepared = Path(tmp) / "prepared.onnx"
+        quant_pre_process(str(input_path), str(prepared))
+        shallow = _shallow_convs(graph.load(prepared))
+        qdq = Path(tmp) / "qdq.onnx"
+        quantize_static(
+            str(prepared),
+            str(qdq),
+            Reader(),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            reduce_range=types.reduce_range,
+            activation_type=qtype[types.activation],
+            weight_type=qtype[types.weight],
+            nodes_to_exclude=list(shallow),
+        )
+        graph.optimized(qdq, out, "extended")  # QDQ pairs folded into QLinear ops: smaller, any x86/ARM CPU
+    summary = graph.int8_summary(graph.op_counts(graph.load(out)))
+    if summary["int8_ops"] == 0:
+        raise OptimizeError(
+            f"{NAME}: no operator runs in INT8 after ONNX Runtime's optimization "
+            f"({summary['float_ops']} stay in floating point)"
+        )
+    rows = next(iter(arrays.values())).shape[0]
+    return Applied(
+        NAME,
+        Artifact(out),
+        (
+            f"QDQ static INT8, per-channel weights, calibrated on {rows} inputs from {calib_path.name}; "
+            "saved as ONNX Runtime optimizes it at the EXTENDED level (QLinear operators)",
+            f"{types.activation} activations / {types.weight} weights"
+            + (" (7-bit range)" if types.reduce_range else "")
+            + f": {types.reason}",
+            f"in the optimized graph: {summary['int8_ops']} INT8 compute ops, "
+            f"{summary['float_ops']} left in floating point",
+            *(
+                f"kept in FP32: {name} (reduction depth {depth} < {SHALLOW_DEPTH})"
+                for name, depth in shallow.items()
+            ),
+        ),
+        checks={**summary, "activation_type": types.activation, "weight_type": types.weight},
+    )
+
+
+def _shallow_convs(model: Any) -> dict[str, int]:
+    """Conv node name → reduction depth (input channels × kernel area), for those below :data:`SHALLOW_DEPTH`."""
+    weights = {t.name: list(t.dims) for t in model.graph.initializer}
+    shallow = {}
+    for node in model.graph.node:
+        dims = weights.get(node.input[1]) if node.op_type == "Conv" and len(node.input) > 1 else None
+        if dims is not None and len(dims) >= 3:
+            depth = int(np.prod(dims[1:]))
+            if depth < SHALLOW_DEPTH:
+                shallow[node.name] = depth
+    return shallow
+
+
+def _calibration_arrays(path: Path, names: list[str]) -> dict[str, npt.NDArray[Any]]:
+    data = load_npz(path).arrays
+    if all(n in data for n in names):
+        return {n: data[n] for n in names}
+    if len(names) == 1 and len(data) == 1:
+        return {names[0]: next(iter(data.values()))}
+    raise OptimizeError(
+        f"{NAME}: {path.name} holds {sorted(data)}, the model takes {names}",
+        hint="name each array in the .npz after the model input it feeds",
+    )
+
+
+def _batches(arrays: dict[str, npt.NDArray[Any]]) -> Iterator[dict[str, npt.NDArray[Any]]]:
+    rows = next(iter(arrays.values())).shape[0]
+    for start in range(0, rows, CALIB_BATCH):
+        yield {k: np.ascontiguousarray(v[start : start + CALIB_BATCH]) for k, v in arrays.items()}

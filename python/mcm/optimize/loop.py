@@ -1,0 +1,431 @@
+"""The optimization loop: measure the baselines, ask the advisor, apply a step, measure again, re-evaluate the
+rules on the new facts, keep the step only if the measurements say it helped; stop when every hard constraint
+holds, the candidates run out, or the budget is spent.
+
+A hard constraint that cannot be checked here (``power_w`` without an energy counter) is "unknown", not
+held: the loop keeps trying techniques for it, and the exit status counts only violated constraints.
+
+All files are written into a temporary directory beside ``out`` and renamed into place at the end; Ctrl-C or an
+error removes it. The input model is only ever read.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mcm.exceptions import McmError, OptimizeError
+from mcm.optimize import techniques
+from mcm.optimize.base import Applied, Artifact, Context
+
+#: A step is "slower" when its throughput falls below this fraction of the model it replaces (timing noise).
+NOISE = 0.95
+#: A step must improve a core metric (throughput or size) by at least this factor to be kept.
+MIN_GAIN = 1.05
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Options:
+    """What ``mcm optimize`` was asked to do."""
+
+    model: str
+    rules: tuple[Path, ...]
+    out: Path
+    scenario: str | None = None
+    calib: Path | None = None
+    eval: Path | None = None
+    train: Path | None = None
+    budget_s: float = 600.0
+    threads: int = 1
+    batch: int = 32
+    min_time: float = 1.0
+    min_count: int = 50
+    max_accuracy_drop_pp: float = 1.0
+
+
+@dataclass
+class Candidate:
+    """One measured model: its technique chain, metrics, verdict and the rules that drove it.
+
+    ``torch_stage`` is the PyTorch form of the chain's first ``torch_len`` techniques (the weight-level steps);
+    the rest of the chain are ONNX-level steps applied on top of its export."""
+
+    name: str
+    chain: tuple[str, ...]
+    model: Artifact | None
+    status: str  # baseline | kept | rejected | failed | skipped
+    reason: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)
+    applied: list[Applied] = field(default_factory=list)
+    source: str = ""
+    constraints: list[dict[str, Any]] = field(default_factory=list)
+    trace: list[dict[str, Any]] = field(default_factory=list)
+    paired: dict[str, float] = field(default_factory=dict)
+    torch_stage: Artifact | None = None
+    torch_len: int = 0
+
+
+@dataclass
+class Result:
+    """What the loop found; ``best`` is the chosen model (possibly the ONNX baseline)."""
+
+    options: Options
+    candidates: list[Candidate]
+    best: Candidate
+    eager: Candidate | None
+    onnx_baseline: Candidate
+    stop_reason: str
+    env: dict[str, bool | float | str]
+    provenance: dict[str, Any]
+    meets_constraints: bool
+
+
+@dataclass(frozen=True)
+class Source:
+    """The model to optimize: its ONNX file, and the PyTorch form when there is one."""
+
+    onnx: Path
+    torch_module: Any = None
+    torch_entry: str | None = None
+    example: Any = None
+
+
+def run(opts: Options, say: Say) -> Result:
+    """Run the loop and write ``opts.out`` atomically; see the module docstring."""
+    from mcm.optimize import report
+
+    for flag, path in (("--calib", opts.calib), ("--eval", opts.eval), ("--train", opts.train)):
+        if path is not None and not path.is_file():
+            raise OptimizeError(f"{flag} {path}: no such file")
+    out = opts.out.resolve()
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise OptimizeError(f"{out}: already exists and is not empty", hint="choose a new --out directory")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    except OSError as e:
+        raise OptimizeError(f"{out}: cannot write there ({e.strerror or e})") from e
+    try:
+        result = _Loop(opts, work, say).run()
+        report.write(result, work)
+        _publish(result, work)
+        if out.exists():
+            out.rmdir()
+        work.rename(out)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return result
+
+
+def _publish(result: Result, work: Path) -> None:
+    """Copy the chosen model to ``work/model.onnx``."""
+    assert result.best.model is not None
+    shutil.copyfile(result.best.model.onnx, work / "model.onnx")
+
+
+class _Loop:
+    def __init__(self, opts: Options, work: Path, say: Say) -> None:
+        from mcm.advisor import Advisor
+
+        self.opts, self.work, self.say = opts, work, say
+        self.advisor = Advisor.from_files(opts.rules)
+        self.advisor.engine.scenario(opts.scenario)  # an unknown or ambiguous scenario fails before measuring
+        self.source = resolve(opts.model, work)
+        self.steps = 0
+        self.ctx = _context(opts, self.source)
+        self.candidates: list[Candidate] = []
+        self.started = time.monotonic()
+
+    def run(self) -> Result:
+        opts = self.opts
+        eager = None
+        if self.source.torch_module is not None:
+            self.say("measuring the PyTorch eager baseline")
+            eager = self._measured(
+                Candidate("torch eager", (), None, "baseline", source="framework baseline"),
+                self.source.torch_entry or self.source.torch_module,
+            )
+        self.say("measuring the ONNX Runtime FP32 baseline")
+        model = Artifact(self.source.onnx, self.source.torch_module)
+        base = Candidate("onnxruntime fp32", (), model, "baseline", source="runtime baseline")
+        base.torch_stage = model if self.source.torch_module is not None else None
+        self.baseline = self._measured(base, str(self.source.onnx))
+        self.env = _env(self.provenance)
+        self.tried: set[str] = set()
+        queue = self._queue(self._advise(base))
+        self.say(_constraint_line(base))
+        best, lineage = base, [base]
+        stop = "every candidate technique was tried"
+        while queue:
+            if self._met(best):
+                stop = "every hard constraint holds"
+                break
+            if time.monotonic() - self.started > opts.budget_s:
+                stop = f"the budget ({opts.budget_s:.0f} s) ran out"
+                break
+            technique, source = queue.pop(0)
+            parent = self._parent(technique, lineage)
+            cand = self._step(technique, source, parent)
+            if cand.status == "measured":
+                decision = self._advise(cand)
+                cand.status, cand.reason = self._judge(cand, best)
+                if cand.status == "kept":
+                    best = cand
+                    lineage = [*lineage[: lineage.index(parent) + 1], cand]
+                    queue += self._queue(decision)
+            self.say(f"  {cand.status}: {cand.reason}")
+        return Result(
+            opts,
+            [c for c in self.candidates if c is not base and c is not eager],
+            best,
+            eager,
+            base,
+            stop,
+            self.env,
+            self.provenance,
+            not any(c["hard"] and c["status"] == "violated" for c in best.constraints),
+        )
+
+    def _step(self, technique: str, source: str, parent: Candidate) -> Candidate:
+        """Apply ``technique`` on ``parent``: ONNX-level steps on its file; weight-level steps on its PyTorch
+        stage, then the parent's ONNX-level steps again on the new export (quantize → prune → quantize)."""
+        on_torch = technique in techniques.ON_TORCH
+        head, tail = parent.chain[: parent.torch_len], parent.chain[parent.torch_len :]
+        chain = (*head, technique, *tail) if on_torch else (*parent.chain, technique)
+        cand = Candidate(" + ".join(chain), chain, None, "failed", source=source)
+        cand.torch_stage, cand.torch_len = parent.torch_stage, parent.torch_len
+        self.steps += 1
+        self.say(f"step {self.steps}: {cand.name} ({source})")
+        step_dir = self.work / "candidates" / f"{self.steps:02d}-{technique}"
+        assert parent.model is not None
+        try:
+            if on_torch:
+                if parent.torch_stage is None:
+                    raise OptimizeError(f"{technique} needs the PyTorch model; {self.opts.model} has none")
+                first = techniques.apply(
+                    technique, parent.torch_stage, _mkdir(step_dir / technique), self.ctx
+                )
+                cand.torch_stage, cand.torch_len = first.model, len(head) + 1
+                cand.applied.append(first)
+                for t in tail:
+                    model = cand.applied[-1].model
+                    cand.applied.append(techniques.apply(t, model, _mkdir(step_dir / t), self.ctx))
+            else:
+                cand.applied.append(techniques.apply(technique, parent.model, _mkdir(step_dir), self.ctx))
+        except McmError as e:
+            cand.status, cand.reason = "skipped", str(e)
+            shutil.rmtree(step_dir, ignore_errors=True)
+            self.candidates.append(cand)
+            return cand
+        cand.model = cand.applied[-1].model
+        for applied in cand.applied:
+            for change in applied.changes:
+                self.say(f"  {applied.technique}: {change}")
+        try:
+            self._measured(cand, str(cand.model.onnx))
+        except McmError as e:
+            cand.status, cand.reason = "failed", f"could not be measured: {e}"
+            self.candidates.append(cand)
+            return cand
+        cand.status = "measured"
+        return cand
+
+    def _measured(self, cand: Candidate, model: Any) -> Candidate:
+        from mcm.measure import measure_model
+
+        report = measure_model(
+            model,
+            batches=(1, self.opts.batch),
+            data=self.ctx.eval,
+            threads=self.opts.threads,
+            min_time=self.opts.min_time,
+            min_count=self.opts.min_count,
+        )
+        if report.stop_reason == "interrupted":
+            raise KeyboardInterrupt
+        if report.partial:
+            raise OptimizeError(f"{cand.name}: measurement stopped early ({report.stop_reason})")
+        by_batch = report.sections.get("throughput", {}).get("by_batch", {})
+        cand.metrics = dict(report.metrics)
+        cand.metrics["throughput_batch_qps"] = float(by_batch.get(str(self.opts.batch), 0.0))
+        self.provenance: dict[str, Any] = report.sections.get("provenance", {})
+        self.candidates.append(cand)
+        return cand
+
+    def _advise(self, cand: Candidate) -> Any:
+        facts = {k: v for k, v in cand.metrics.items() if k != "throughput_batch_qps"}
+        base = {k: v for k, v in self.baseline.metrics.items() if k != "throughput_batch_qps"}
+        decision = self.advisor.advise(
+            self.opts.scenario,
+            measured=facts,
+            baseline=base,
+            env=self.env,
+            data={"calibration": self.ctx.calib is not None, "training": self.ctx.train is not None},
+        )
+        cand.constraints = [c.to_dict() for c in decision.constraints]
+        cand.trace = [t.to_dict() for t in decision.trace if t.status in ("fired", "error")]
+        return decision
+
+    def _queue(self, decision: Any) -> list[tuple[str, str]]:
+        """Techniques to try, in the advisor's order: its recommendations, its ranked plans, the scenario's
+        stack, then every other technique whose requirements hold (measurement decides whether it helps).
+        Each technique is tried once; one whose requirement is unmet is reported as skipped."""
+        seen: dict[str, str] = {}
+        for r in decision.recommendations:
+            seen.setdefault(r.technique, f"recommended by rule {r.rule} ({r.pos})")
+        for plan in decision.plans:
+            for step in plan.steps:
+                seen.setdefault(step.technique, f"in the advisor's plan #{plan.rank}")
+        scenario = self.advisor.ruleset.scenarios.get(decision.scenario or "")
+        for s in scenario.stack if scenario else ():
+            if s.technique:
+                seen.setdefault(s.technique, f"in scenario {decision.scenario}'s stack")
+        for name in self.advisor.ruleset.techniques:
+            seen.setdefault(name, "not ruled out by the rules: tried, kept only if measured to help")
+        unmet = {w.technique: w.message for w in decision.why_not if w.reason == "requirement_unmet"}
+        queue = []
+        for t, why in seen.items():
+            if t in self.tried:
+                continue
+            self.tried.add(t)
+            if t in unmet:
+                self.candidates.append(Candidate(t, (t,), None, "skipped", unmet[t], source=why))
+            else:
+                queue.append((t, why))
+        return queue
+
+    def _parent(self, technique: str, lineage: list[Candidate]) -> Candidate:
+        """The newest kept model whose chain does not exclude ``technique`` (a rival branches off earlier)."""
+        rules = self.advisor.ruleset.techniques
+        blocked = {str(x) for x in rules[technique].excludes} if technique in rules else set()
+        for cand in reversed(lineage):
+            chain_blocks = any(
+                technique in {str(x) for x in rules[t].excludes} for t in cand.chain if t in rules
+            )
+            if not (blocked & set(cand.chain)) and not chain_blocks:
+                return cand
+        return lineage[0]
+
+    def _judge(self, cand: Candidate, best: Candidate) -> tuple[str, str]:
+        """Keep ``cand`` only if the measurements say it beats the current best: speed from a paired
+        comparison (same window, alternating), size and accuracy from the measurement reports."""
+        assert cand.model is not None and best.model is not None
+        speed = self._speedup(best.model.onnx, cand.model.onnx)
+        base = self.baseline.model
+        assert base is not None
+        cand.paired = {"vs_onnx_fp32": self._speedup(base.onnx, cand.model.onnx), "vs_best": speed}
+        size = cand.metrics.get("model_size_mb", 0.0) / best.metrics.get("model_size_mb", 1.0)
+        drop = 100 * (self.baseline.metrics.get("accuracy", 0.0) - cand.metrics.get("accuracy", 0.0))
+        numbers = (
+            f"{speed:.2f}× the speed of {best.name} at batch {self.opts.batch} (paired), "
+            f"{cand.paired['vs_onnx_fp32']:.2f}× ONNX Runtime FP32; size {size:.2f}× {best.name}; "
+            f"accuracy drop {drop:.2f} pp vs FP32"
+        )
+        if any(c["hard"] and c["status"] == "violated" for c in cand.constraints) and not any(
+            c["hard"] and c["status"] == "violated" for c in best.constraints
+        ):
+            return "rejected", f"violates a hard constraint: {numbers}"
+        if drop > self.opts.max_accuracy_drop_pp:
+            return "rejected", f"accuracy drop above {self.opts.max_accuracy_drop_pp} pp: {numbers}"
+        if speed < NOISE:
+            return "rejected", f"slower: {numbers}"
+        if speed < MIN_GAIN and size > 1 / MIN_GAIN:
+            return "rejected", f"no measured gain: {numbers}"
+        return "kept", numbers
+
+    def _speedup(self, reference: Path, candidate: Path) -> float:
+        from mcm.optimize import compare
+
+        return compare.speedup(
+            reference,
+            candidate,
+            batch=self.opts.batch,
+            threads=self.opts.threads,
+            data=self.ctx.eval or self.ctx.calib,
+            round_time=max(0.01, self.opts.min_time / 5),
+        )
+
+    def _met(self, cand: Candidate) -> bool:
+        hard = [c for c in cand.constraints if c["hard"]]
+        return bool(hard) and all(c["status"] == "met" for c in hard)
+
+
+def resolve(model: str, work: Path) -> Source:
+    """``demo``, an ``.onnx`` file, or a PyTorch entry point (exported to ONNX into ``work``)."""
+    from mcm import demo
+
+    if model == "demo":
+        module, example = build_entry(demo.ENTRY_POINT)
+        return Source(demo.ONNX_PATH, module, demo.ENTRY_POINT, example)
+    path = Path(model)
+    if path.suffix.lower() == ".onnx":
+        if not path.is_file():
+            raise OptimizeError(f"{path}: no such model file")
+        return Source(path.resolve())
+    if ":" in model and not path.exists():
+        from mcm.optimize import export
+
+        module, example = build_entry(model)
+        if example is None:
+            raise OptimizeError(f"{model}: the factory must return (module, (example_input,)) to export it")
+        exported = export.to_onnx(module, example, work / "exported")
+        return Source(exported, module, model, example)
+    raise OptimizeError(
+        f"{model}: give an .onnx file, a PyTorch entry point (package.module:factory) or demo"
+    )
+
+
+def build_entry(entry: str) -> tuple[Any, Any]:
+    """``(module, example input or None)`` from a ``package.module:factory`` entry point."""
+    import importlib
+
+    module_name, _, attr = entry.partition(":")
+    try:
+        built = getattr(importlib.import_module(module_name), attr)()
+    except (ImportError, AttributeError) as e:
+        raise OptimizeError(f"{entry}: cannot load the entry point ({e})") from e
+    if isinstance(built, tuple):
+        example = built[1][0] if len(built) > 1 and isinstance(built[1], tuple) else None
+        return built[0], example
+    return built, None
+
+
+def _context(opts: Options, source: Source) -> Context:
+    from mcm import demo
+    from mcm.measure.environment import cpu
+
+    info = cpu()
+    flags = info["flags"] if isinstance(info["flags"], dict) else {}
+    is_demo = opts.model == "demo"
+    return Context(
+        threads=opts.threads,
+        calib=opts.calib or (demo.CALIB_PATH if is_demo else None),
+        train=opts.train or (demo.TRAIN_PATH if is_demo else None),
+        eval=opts.eval or (demo.EVAL_PATH if is_demo else None),
+        cpu_flags=flags,
+        arch=str(info["arch"]),
+        example=source.example,
+    )
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True)
+    return path
+
+
+def _env(provenance: dict[str, Any]) -> dict[str, bool | float | str]:
+    from mcm.cli.measured_facts import env_facts
+
+    return env_facts(provenance)
+
+
+def _constraint_line(cand: Candidate) -> str:
+    return "constraints: " + "; ".join(c["text"] for c in cand.constraints)

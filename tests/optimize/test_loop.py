@@ -1,0 +1,151 @@
+"""The optimization loop and `mcm optimize`: real techniques on the demo, measured, kept or rejected; atomic
+output; clear refusals."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mcm import demo
+from mcm.cli.main import main
+from mcm.cli.optimize import parse_budget
+from mcm.exceptions import OptimizeError
+from mcm.optimize import pareto
+from mcm.optimize.loop import Options, run
+
+RULES = Path(__file__).resolve().parents[2] / "rules"
+QUICK = {"min_time": 0.03, "min_count": 10}
+
+
+def _options(model: Path, out: Path, **extra: object) -> Options:
+    kwargs: dict[str, object] = {
+        "rules": (RULES,),
+        "scenario": "mobile",
+        "calib": demo.CALIB_PATH,
+        "eval": demo.EVAL_PATH,
+        **QUICK,
+        **extra,
+    }
+    return Options(model=str(model), out=out, **kwargs)  # type: ignore[arg-type]
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_loop_on_an_onnx_file_measures_keeps_and_rejects(tmp_path: Path) -> None:
+    model = tmp_path / "digits.onnx"
+    shutil.copyfile(demo.ONNX_PATH, model)
+    digest = _digest(model)
+    lines: list[str] = []
+    result = run(_options(model, tmp_path / "out"), lines.append)
+    assert _digest(model) == digest
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["digits.onnx", "out"]
+    out = tmp_path / "out"
+    assert {"model.onnx", "report.json", "report.md"} <= {p.name for p in out.iterdir()}
+    data = json.loads((out / "report.json").read_text())
+    rows = {r["name"]: r for r in data["candidates"]}
+    assert rows["onnxruntime fp32"]["status"] == "baseline"
+    assert "torch eager" not in rows  # an ONNX file has no framework baseline
+    int8 = rows["int8_static"]
+    assert int8["status"] in {"kept", "rejected"} and int8["paired_speedup"]["vs_onnx_fp32"] > 0
+    assert int8["vs_onnx_fp32"]["size_x"] <= 0.3
+    dynamic = next(r for r in data["candidates"] if r["chain"][-1:] == ["int8_dynamic"])
+    assert dynamic["status"] in {"kept", "rejected"} and "×" in dynamic["reason"]
+    assert rows["tensorrt"]["status"] == "skipped" and "nvidia_gpu" in rows["tensorrt"]["reason"]
+    skipped_torch = [r for r in data["candidates"] if r["chain"][-1:] == ["structured_pruning"]]
+    assert skipped_torch and all(r["status"] == "skipped" for r in skipped_torch)
+    assert data["pareto_front"] and result.best.name in rows
+    assert "| int8_static |" in (out / "report.md").read_text()
+    assert any(line.startswith("step 1:") for line in lines)
+
+
+def test_the_budget_stops_the_loop(tmp_path: Path) -> None:
+    result = run(_options(demo.ONNX_PATH, tmp_path / "out", budget_s=1e-6), print)
+    assert result.stop_reason.startswith("the budget") and result.best is result.onnx_baseline
+    assert (tmp_path / "out" / "model.onnx").read_bytes() == demo.ONNX_PATH.read_bytes()
+
+
+def test_ctrl_c_leaves_nothing_behind(tmp_path: Path) -> None:
+    def interrupt(line: str) -> None:
+        if line.startswith("step 1:"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(_options(demo.ONNX_PATH, tmp_path / "out"), interrupt)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_non_empty_out_directory_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "keep.txt").write_text("mine")
+    with pytest.raises(OptimizeError, match="not empty"):
+        run(_options(demo.ONNX_PATH, tmp_path), print)
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_cli_unwritable_out_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    code = main(["optimize", "demo", "--rules", str(RULES), "--out", str(blocker / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot write there" in err and "Traceback" not in err
+
+
+def test_cli_missing_calibration_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nope.npz"
+    code = main(
+        ["optimize", "demo", "--rules", str(RULES), "--calib", str(missing), "--out", str(tmp_path / "o")]
+    )
+    assert code == 2 and f"--calib {missing}: no such file" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("90s", 90.0), ("10m", 600.0), ("1.5h", 5400.0), ("45", 45.0)])
+def test_budget(text: str, seconds: float) -> None:
+    assert parse_budget(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "0m", "ten minutes", "-1s"])
+def test_bad_budget(text: str) -> None:
+    with pytest.raises(OptimizeError, match="--budget"):
+        parse_budget(text)
+
+
+def test_pareto_front() -> None:
+    points = [
+        {"speed_x": 1.0, "model_size_mb": 1.0, "accuracy": 0.99},
+        {"speed_x": 2.0, "model_size_mb": 0.3, "accuracy": 0.99},  # dominates the first
+        {"speed_x": 1.5, "model_size_mb": 0.1, "accuracy": 0.98},  # a trade-off
+    ]
+    assert pareto.front(points) == [1, 2]
+
+
+@pytest.mark.slow
+def test_cli_on_the_demo_with_the_mobile_scenario(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    code = main(
+        [
+            "optimize",
+            "demo",
+            "--rules",
+            str(RULES),
+            "--scenario",
+            "mobile",
+            "--min-time",
+            "0.3",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    data = json.loads((out / "report.json").read_text())
+    rows = {r["name"]: r for r in data["candidates"]}
+    assert "torch eager" in rows
+    pruned = next(r for r in data["candidates"] if r["chain"][:1] == ["structured_pruning"])
+    assert pruned["status"] in {"kept", "rejected"} and pruned["vs_onnx_fp32"]["size_x"] < 0.3
+    unstructured = next(r for r in data["candidates"] if r["chain"][:1] == ["pruning"])
+    assert any("size only after compression" in n for a in unstructured["applied"] for n in a["notes"])

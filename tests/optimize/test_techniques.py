@@ -1,0 +1,97 @@
+"""Each ONNX technique on the bundled demo: a new file, what changed, the INT8 check, and clear refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort  # type: ignore[import-untyped]
+import pytest
+
+from mcm import demo
+from mcm.exceptions import OptimizeError
+from mcm.measure.environment import cpu
+from mcm.optimize import Applied, fp16, graph, int8_dynamic, int8_static, ort_graph_opt, tensorrt
+
+
+def _accuracy(path: Path) -> float:
+    with np.load(demo.EVAL_PATH) as z:
+        x, y = z["x"], z["y"]
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return float((session.run(None, {"x": x})[0].argmax(axis=1) == y).mean())
+
+
+def _int8(out: Path, calib: Path | None = demo.CALIB_PATH) -> Applied:
+    info = cpu()
+    return int8_static.apply(demo.ONNX_PATH, out, calib=calib, flags=info["flags"], arch=info["arch"])
+
+
+def test_int8_static_quantizes_the_demo(tmp_path: Path) -> None:
+    before = demo.ONNX_PATH.read_bytes()
+    applied = _int8(tmp_path)
+    assert applied.model.onnx == tmp_path / "model.onnx"
+    assert int(applied.checks["int8_ops"]) >= 3
+    assert applied.model.onnx.stat().st_size <= 0.3 * len(before)
+    assert _accuracy(demo.ONNX_PATH) - _accuracy(applied.model.onnx) <= 0.01
+    assert demo.ONNX_PATH.read_bytes() == before  # the input is never modified
+
+
+def test_int8_static_refuses_without_calibration(tmp_path: Path) -> None:
+    with pytest.raises(OptimizeError, match="calibration data") as e:
+        _int8(tmp_path, calib=None)
+    assert e.value.hint == "pass --calib FILE.npz"
+    assert not list(tmp_path.iterdir())
+
+
+def test_int8_static_refuses_calibration_that_does_not_fit(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, a=np.zeros((4, 1, 8, 8), np.float32), b=np.zeros((4, 3), np.float32))
+    with pytest.raises(OptimizeError, match="the model takes"):
+        _int8(tmp_path, calib=bad)
+
+
+@pytest.mark.parametrize(
+    ("flags", "arch", "types"),
+    [
+        ({"avx2": True, "avx512_vnni": True}, "x86_64", ("U8", "S8", False)),
+        ({"avx2": True}, "x86_64", ("U8", "S8", True)),
+        ({"asimd": True, "asimddp": True}, "aarch64", ("S8", "S8", False)),
+    ],
+)
+def test_int8_types_follow_the_cpu(flags: dict[str, bool], arch: str, types: tuple[str, str, bool]) -> None:
+    chosen = int8_static.choose_types(flags, arch)
+    assert (chosen.activation, chosen.weight, chosen.reduce_range) == types
+
+
+def test_int8_dynamic_leaves_convolutions_alone(tmp_path: Path) -> None:
+    applied = int8_dynamic.apply(demo.ONNX_PATH, tmp_path)
+    counts = graph.op_counts(graph.load(applied.model.onnx))
+    assert counts["ConvInteger"] == 0 and counts["Conv"] == 3
+    assert counts["MatMulInteger"] + counts["DynamicQuantizeLinear"] >= 1
+
+
+def test_fp16_is_flagged_size_only(tmp_path: Path) -> None:
+    applied = fp16.apply(demo.ONNX_PATH, tmp_path)
+    assert applied.notes == (fp16.SIZE_ONLY,)
+    assert applied.model.onnx.stat().st_size < 0.6 * demo.ONNX_PATH.stat().st_size
+    assert _accuracy(applied.model.onnx) >= _accuracy(demo.ONNX_PATH) - 0.01
+
+
+def test_ort_graph_opt_fuses(tmp_path: Path) -> None:
+    applied = ort_graph_opt.apply(demo.ONNX_PATH, tmp_path)
+    assert int(applied.checks["nodes_after"]) < int(applied.checks["nodes_before"])
+    assert _accuracy(applied.model.onnx) == _accuracy(demo.ONNX_PATH)
+
+
+@pytest.mark.parametrize("technique", [ort_graph_opt, int8_dynamic, fp16, tensorrt])
+def test_techniques_refuse_a_model_they_cannot_take(technique: object, tmp_path: Path) -> None:
+    with pytest.raises(OptimizeError, match="takes an ONNX model"):
+        technique.apply(demo.WEIGHTS_PATH, tmp_path)  # type: ignore[attr-defined]
+
+
+def test_tensorrt_says_why_it_is_unavailable(tmp_path: Path) -> None:
+    reason = tensorrt.unavailable_reason()
+    if reason is None:
+        pytest.skip("TensorRT is available here")
+    with pytest.raises(OptimizeError, match="unavailable: "):
+        tensorrt.apply(demo.ONNX_PATH, tmp_path)
