@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from mcm.engine.compiled import CompiledTable
 from mcm.engine.decision import Recommendation, TraceEntry, TraceStatus
-from mcm.engine.evaluate import FactMap
+from mcm.engine.evaluate import Condition, EvalError, FactMap
 from mcm.engine.techniques import Applicability
 from mcm.rules.ast import Ident
 
@@ -39,7 +39,7 @@ def run_table(
     winner: str | None = None
     held = False
 
-    def add(rule: str, status: TraceStatus, text: str, pos: str, named: tuple[str, ...], reason: str,
+    def add(rule: str, status: TraceStatus, text: str | Callable[[], str], pos: str, named: tuple[str, ...], reason: str,
             note: str | None = None) -> None:  # fmt: skip
         trace.append(TraceEntry(decide.name, decide.policy, rule, status, text, pos, named, reason, note))
 
@@ -63,22 +63,28 @@ def run_table(
                 f"skipped (policy first): rule {winner} fired",
             )
             continue
-        outcome = compiled.condition.explain(facts)
-        if outcome.value is None:
+        condition = compiled.condition
+        try:
+            value = condition.test(facts)
+        except EvalError:
+            value = None
+        if value is None:  # unknown or an error: the explanation says which fact or problem, now
+            outcome = condition.explain(facts)
             problem = outcome.problem or "unknown"
             warnings.append(f"{rule.pos}: rule {rule.name} could not be evaluated: {problem}")
             add(rule.name, "error", outcome.text, pos, named, rule.reason, problem)
             continue
-        if not outcome.value:
-            add(rule.name, "not_fired", outcome.text, pos, named, rule.reason)
+        text = _later(condition, facts)
+        if not value:
+            add(rule.name, "not_fired", text, pos, named, rule.reason)
             continue
         held = True
         usable, refused = _split(rule.recommend, applicable)
         if named and not usable:
             note = "none of its techniques can be used here: " + "; ".join(refused)
-            add(rule.name, "inapplicable", outcome.text, pos, named, rule.reason, note)
+            add(rule.name, "inapplicable", text, pos, named, rule.reason, note)
             continue
-        add(rule.name, "fired", outcome.text, pos, named, rule.reason, "; ".join(refused) or None)
+        add(rule.name, "fired", text, pos, named, rule.reason, "; ".join(refused) or None)
         recommend(index, rule.name, rule.reason, pos, usable)
         if decide.policy == "first":
             winner = rule.name
@@ -101,6 +107,11 @@ def run_table(
             seen.add(rec.technique)
             recommendations.append(rec)
     return tuple(trace), tuple(recommendations), tuple(warnings)
+
+
+def _later(condition: Condition, facts: FactMap) -> Callable[[], str]:
+    """The condition's explanation, written only if someone reads it."""
+    return lambda: condition.explain(facts).text
 
 
 def _split(idents: tuple[Ident, ...], applicable: Applicable) -> tuple[list[str], list[str]]:

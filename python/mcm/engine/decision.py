@@ -43,8 +43,8 @@ dataclass. Floats are rounded to 12 significant digits in the JSON form; no NaN 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
 from mcm.engine.facts import Facts
@@ -76,7 +76,10 @@ class Interval(NamedTuple):
 
 
 class ConstraintCheck(NamedTuple):
-    """One constraint against the facts: met / violated / unknown, value, ratio to the limit."""
+    """One constraint against the facts: met / violated / unknown, value, ratio to the limit.
+
+    ``described`` is the sentence for people, or a function that writes it on first use; use :attr:`text`.
+    """
 
     metric: str
     op: str
@@ -89,7 +92,11 @@ class ConstraintCheck(NamedTuple):
     ratio: float | None
     better: str
     unit: str
-    text: str
+    described: str | Callable[[], str]
+
+    @property
+    def text(self) -> str:
+        return self.described if isinstance(self.described, str) else self.described()
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -109,17 +116,25 @@ class ConstraintCheck(NamedTuple):
 
 
 class TraceEntry(NamedTuple):
-    """One rule's verdict, with its explanation (resolved values) and position."""
+    """One rule's verdict, with its explanation (resolved values) and position.
+
+    ``explained`` is the explanation, or a function that writes it on first use (most embedded callers never read
+    it); use :attr:`explanation`.
+    """
 
     table: str
     policy: str
     rule: str
     status: TraceStatus
-    explanation: str
+    explained: str | Callable[[], str]
     pos: str
     recommend: tuple[str, ...]
     reason: str
     note: str | None = None
+
+    @property
+    def explanation(self) -> str:
+        return self.explained if isinstance(self.explained, str) else self.explained()
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -159,13 +174,20 @@ class Recommendation(NamedTuple):
 
 
 class PlanStep(NamedTuple):
-    """One technique of a plan and the metrics predicted after it."""
+    """One technique of a plan and the metrics predicted after it.
+
+    ``forecast`` is the prediction, or a function that builds it on first use; use :attr:`predicted`.
+    """
 
     technique: str
     stage: str
     recommended: bool
     caveats: tuple[str, ...]
-    predicted: Mapping[str, Interval]
+    forecast: Mapping[str, Interval] | Callable[[], Mapping[str, Interval]]
+
+    @property
+    def predicted(self) -> Mapping[str, Interval]:
+        return self.forecast() if callable(self.forecast) else self.forecast
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -295,10 +317,29 @@ class Decision:
     trace: tuple[TraceEntry, ...]
     recommendations: tuple[Recommendation, ...]
     plans: tuple[Plan, ...]
-    why_not: tuple[WhyNot, ...]
-    infeasibility: Infeasibility | None
     warnings: tuple[str, ...]
     meets_constraints: bool
+    #: Computes ``(why_not, infeasibility)`` on first use: an embedded caller that only reads the plans and the
+    #: verdict does not pay for the explanations.
+    explain: Callable[[], tuple[tuple[WhyNot, ...], Infeasibility | None]] = field(repr=False, compare=False)
+    _explained: list[tuple[tuple[WhyNot, ...], Infeasibility | None]] = field(
+        default_factory=list, init=False, repr=False, compare=False
+    )
+
+    def _explanations(self) -> tuple[tuple[WhyNot, ...], Infeasibility | None]:
+        if not self._explained:
+            self._explained.append(self.explain())
+        return self._explained[0]
+
+    @property
+    def why_not(self) -> tuple[WhyNot, ...]:
+        """For every technique not in the top plan, why not."""
+        return self._explanations()[0]
+
+    @property
+    def infeasibility(self) -> Infeasibility | None:
+        """When no plan meets the hard constraints: what to relax, and by how much."""
+        return self._explanations()[1]
 
     @property
     def top_plan(self) -> Plan | None:

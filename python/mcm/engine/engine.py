@@ -117,10 +117,9 @@ class Engine:
             trace=tuple(trace),
             recommendations=tuple(recommendations),
             plans=result.plans,
-            why_not=why_not(resolved, result, top),
-            infeasibility=None if feasible else infeasibility(result),
             warnings=tuple(dict.fromkeys(warnings)),
             meets_constraints=feasible,
+            explain=lambda: (why_not(resolved, result, top), None if feasible else infeasibility(result)),
         )
 
 

@@ -499,6 +499,18 @@ def _rank(layout: Layout, nodes: list[Node], by_mask: Mapping[int, Node], trunca
     return keep
 
 
+def _forecast(at: Node, shown: Sequence[str], lower: Sequence[bool]) -> Callable[[], dict[str, Interval]]:
+    """The metrics predicted after a step as ``{metric: Interval}``, built only if someone reads them."""
+
+    def build() -> dict[str, Interval]:
+        lo, hi = at.lo, at.hi
+        return {
+            m: Interval(lo[k], hi[k]) if lower[k] else Interval(hi[k], lo[k]) for k, m in enumerate(shown)
+        }
+
+    return build
+
+
 def _plan(layout: Layout, prepared: Prepared, by_mask: Mapping[int, Node], node: Node, rank: int) -> Plan:
     steps = []
     mask = 0
@@ -508,13 +520,8 @@ def _plan(layout: Layout, prepared: Prepared, by_mask: Mapping[int, Node], node:
         mask |= 1 << i
         at = by_mask[mask]
         c = prepared.candidates[i]
-        lo, hi = at.lo, at.hi
-        predicted = {
-            m: Interval(lo[k], hi[k]) if lower[k] else Interval(hi[k], lo[k]) for k, m in enumerate(shown)
-        }
-        steps.append(
-            PlanStep(c.name, STAGES[c.resolved.compiled.stage], c.recommended, c.resolved.caveats, predicted)
-        )
+        stage = STAGES[c.resolved.compiled.stage]
+        steps.append(PlanStep(c.name, stage, c.recommended, c.resolved.caveats, _forecast(at, shown, lower)))
     checks = []
     optimistic_ok = not layout.unknown_hard
     for spec in layout.limits:
