@@ -138,11 +138,12 @@ impl Config {
     }
 }
 
-/// Time `call` under `cfg` with the cheapest trustworthy clock. `poll` is called between calls about every
-/// `poll_interval_ns`; an error from it stops the run as `Interrupted`.
-pub fn run<E>(
+/// Time `call` under `cfg` with the cheapest trustworthy clock; what a call returns is dropped after the second
+/// clock read. `poll` is called between calls about every `poll_interval_ns`; an error from it stops the run as
+/// `Interrupted`.
+pub fn run<E, T>(
     cfg: &Config,
-    call: impl FnMut() -> std::result::Result<(), Failure<E>>,
+    call: impl FnMut() -> std::result::Result<T, Failure<E>>,
     poll: impl FnMut() -> std::result::Result<(), E>,
 ) -> Result<Run<E>> {
     cfg.validate()?;
@@ -153,10 +154,10 @@ pub fn run<E>(
     Ok(run_with(&clock::Monotonic, cfg, call, poll))
 }
 
-fn run_with<E, C: Clock>(
+fn run_with<E, T, C: Clock>(
     clock: &C,
     cfg: &Config,
-    mut call: impl FnMut() -> std::result::Result<(), Failure<E>>,
+    mut call: impl FnMut() -> std::result::Result<T, Failure<E>>,
     mut poll: impl FnMut() -> std::result::Result<(), E>,
 ) -> Run<E> {
     let scale = clock.ns_per_tick();
@@ -194,7 +195,7 @@ fn run_with<E, C: Clock>(
     while out.warmup_calls < cfg.warmup_count || clock.ticks() - warm_start < warmup_time {
         out.warmup_calls += 1;
         match call() {
-            Ok(()) => {}
+            Ok(_) => {}
             Err(Failure::Recoverable(e)) if cfg.on_error == ErrorPolicy::Count => {
                 out.errors += 1;
                 out.first_error.get_or_insert(e);
@@ -225,7 +226,11 @@ fn run_with<E, C: Clock>(
         let t1 = clock.ticks();
         out.calls += 1;
         match result {
-            Ok(()) => out.samples.push(ns(t1 - t0) as i64),
+            // The call's result is released here, after the second clock read, not inside the timed window.
+            Ok(value) => {
+                out.samples.push(ns(t1 - t0) as i64);
+                drop(value);
+            }
             Err(Failure::Recoverable(e)) if cfg.on_error == ErrorPolicy::Count => {
                 out.errors += 1;
                 out.first_error.get_or_insert(e);

@@ -256,10 +256,8 @@ fn run_bench<'py>(
         }
     };
     let run = match args {
-        None => timing_loop::run(&cfg, || r#fn.call0().map(drop).map_err(classify), || py.check_signals())?,
-        Some(a) => {
-            timing_loop::run(&cfg, || r#fn.call1(a).map(drop).map_err(classify), || py.check_signals())?
-        }
+        None => timing_loop::run(&cfg, || r#fn.call0().map_err(classify), || py.check_signals())?,
+        Some(a) => timing_loop::run(&cfg, || r#fn.call1(a).map_err(classify), || py.check_signals())?,
     };
     let to_obj = |e: Option<PyErr>| e.map(|e| e.into_value(py).into_any());
     Ok(BenchRun {
