@@ -182,3 +182,10 @@ def test_advise_imports_no_heavy_library() -> None:
         line.split("|")[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")
     }
     assert not imported & {"torch", "onnxruntime", "textual", "numpy"}
+
+
+def test_otherwise_is_not_claimed_while_facts_are_missing(capsys: pytest.CaptureFixture[str]) -> None:
+    _, d = advise_json(capsys, str(RULES / "iot.rules"), "--set", "model_size_mb=0.5MB")
+    otherwise = next(t for t in d["trace"] if t["rule"] == "otherwise")
+    assert otherwise["status"] == "skipped" and "memory_over" in otherwise["note"]
+    assert d["recommendations"] == []

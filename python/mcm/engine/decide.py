@@ -8,7 +8,8 @@
   then by technique rating (higher first), then by the order written.
 - A condition that ends unknown (a missing fact) or cannot run is an ``error`` entry and a warning, never false;
   the next rule is tried.
-- ``otherwise`` applies when no rule's condition held.
+- ``otherwise`` applies when no rule's condition held; while a rule could not be evaluated that is not known, so
+  ``otherwise`` is then skipped with the names of those rules.
 
 A technique whose applicability is unknown (a fact its requirement needs is missing) is still recommended, marked
 ``applicable: unknown`` with the missing fact.
@@ -38,6 +39,7 @@ def run_table(
     warnings: list[str] = []
     winner: str | None = None
     held = False
+    unknown: list[str] = []  # rules whose condition could not be evaluated
 
     def add(rule: str, status: TraceStatus, text: str | Callable[[], str], pos: str, named: tuple[str, ...], reason: str,
             note: str | None = None) -> None:  # fmt: skip
@@ -69,6 +71,7 @@ def run_table(
         except EvalError:
             value = None
         if value is None:  # unknown or an error: the explanation says which fact or problem, now
+            unknown.append(rule.name)
             outcome = condition.explain(facts)
             problem = outcome.problem or "unknown"
             warnings.append(f"{rule.pos}: rule {rule.name} could not be evaluated: {problem}")
@@ -94,6 +97,10 @@ def run_table(
         if held:
             why = f"rule {winner} fired" if winner else "a rule's condition held"
             add("otherwise", "skipped", "otherwise", pos, named, otherwise.reason, f"skipped: {why}")
+        elif unknown:
+            # "Nothing held" is not known while some rule could not be evaluated: no fallback is claimed.
+            why = f"skipped: {', '.join(unknown)} could not be evaluated (give the missing facts)"
+            add("otherwise", "skipped", "otherwise", pos, named, otherwise.reason, why)
         else:
             usable, refused = _split(otherwise.recommend, applicable)
             refusals = "; ".join(refused) or None
