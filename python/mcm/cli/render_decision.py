@@ -27,6 +27,7 @@ _HEADINGS = {
         "misses": "misses a hard constraint in the pessimistic case",
         "recommend": "recommend",
         "none": "nothing to change",
+        "pending": "no recommendation until the missing facts are given",
         "other_plans": "Other plans",
     },
     "zh": {
@@ -47,6 +48,7 @@ _HEADINGS = {
         "misses": "悲观估计下不满足某个硬约束",
         "recommend": "推荐",
         "none": "无需改动",
+        "pending": "缺少事实，暂无推荐",
         "other_plans": "其他方案",
     },
 }
@@ -124,7 +126,8 @@ def text(decision: Decision, lang: Lang, style: Style) -> str:
         for r in decision.recommendations:
             out.append(f"  → {h['recommend']} {style(r.technique, 'bold')}  ({r.table}.{r.rule}: {r.reason})")
     else:
-        out.append(f"  → {h['none']}")
+        pending = any(e.status == "error" for e in decision.trace)
+        out.append(f"  → {h['pending'] if pending else h['none']}")
     out.append("")
 
     metrics = _plan_metrics(decision)
