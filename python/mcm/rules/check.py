@@ -279,13 +279,14 @@ class _Checker:
             if not self._condition(conditions, rule.condition):
                 continue
             if decide.policy == "first":
-                self._reachable(rule, usable)
+                self._reachable(rule, [r for r in usable if self._decisive(r)])
             usable.append(rule)
         if decide.otherwise is not None:
             for ident in decide.otherwise.recommend:
                 self._technique_ref(ident)
-            if len(usable) == len(decide.rules) and logic.unsatisfiable(
-                _none_of(usable, decide.otherwise.pos)
+            decisive = [r for r in usable if self._decisive(r)]
+            if len(decisive) == len(decide.rules) and logic.unsatisfiable(
+                _none_of(decisive, decide.otherwise.pos)
             ):
                 self.reporter.report(
                     "W002",
@@ -293,6 +294,12 @@ class _Checker:
                     decide.otherwise.pos,
                     hint="remove it, or narrow the rules",
                 )
+
+    def _decisive(self, rule: ast.Rule) -> bool:
+        """Whether a rule that fires always ends the table: under ``first`` a rule whose every technique has a
+        requirement falls through to the next rule where none of them applies (TensorRT without a GPU)."""
+        techniques = [self.techniques.get(i.name) for i in rule.recommend]
+        return not techniques or any(t is not None and not t.requires for t in techniques)
 
     def _reachable(self, rule: ast.Rule, earlier: Sequence[ast.Rule]) -> None:
         single = next((e for e in earlier if logic.shadowed(rule.condition, [e.condition])), None)
