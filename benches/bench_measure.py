@@ -27,6 +27,8 @@ from mcm.measure import measure_model
 
 Result = tuple[str, float, str, bool]
 TOLERANCE = 0.10
+#: mcm's default warm-up time (mcm.measure.api.Settings.warmup_time); the baselines get the same.
+WARMUP_S = 0.2
 
 
 def mcm_median_ms(model: object, x: np.ndarray, threads: int, min_time: float, batch: int) -> float:
@@ -51,6 +53,8 @@ def torch_round(threads: int, min_time: float, batch: int) -> tuple[float, float
     model, _ = build()
     x = np.load(demo.EVAL_PATH)["x"][:batch]
     with torch.inference_mode():
+        tensor = torch.from_numpy(x)
+        warm_up(lambda: model(tensor))
         timer = benchmark.Timer(
             "model(x)", globals={"model": model, "x": torch.from_numpy(x)}, num_threads=threads
         )
@@ -74,10 +78,16 @@ def ort_round(threads: int, min_time: float, batch: int) -> tuple[float, float]:
     return ours, theirs
 
 
-def plain_loop_ms(fn: Callable[[], object], min_time: float) -> float:
-    """The cheat sheet's template: perf_counter around each call, after a short warm-up."""
-    for _ in range(20):
+def warm_up(fn: Callable[[], object], seconds: float = WARMUP_S) -> None:
+    """Call ``fn`` for as long as mcm warms up, so both sides start with the CPU at the same clock speed."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
         fn()
+
+
+def plain_loop_ms(fn: Callable[[], object], min_time: float) -> float:
+    """The cheat sheet's template: perf_counter around each call, after the same warm-up mcm does."""
+    warm_up(fn)
     samples: list[int] = []
     clock = time.perf_counter_ns
     end = clock() + int(min_time * 1e9)
