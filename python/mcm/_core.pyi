@@ -101,6 +101,8 @@ class BenchRun:
     def rel_half_width(self) -> float | None: ...
     @property
     def clock(self) -> str: ...
+    @property
+    def clock_cost_ns(self) -> float: ...
 
 def bench(
     fn: Callable[..., Any],
@@ -116,6 +118,7 @@ def bench(
     target_quantile: float | None = None,
     target_rel_width: float = 0.01,
     confidence: float = 0.95,
+    subtract_clock_cost: bool = True,
 ) -> BenchRun: ...
 
 @final

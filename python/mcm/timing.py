@@ -87,6 +87,8 @@ class LatencyReport:
     warmup_calls: int
     warmup_s: float
     clock: str
+    #: The clock's own read cost, subtracted from every sample (0 when ``subtract_clock_cost=False``).
+    clock_cost_ns: float
     core_build: str
     warnings: tuple[str, ...]
     error: str | None = None
@@ -134,6 +136,7 @@ def time_callable(
     on_error: Literal["raise", "count"] = "raise",
     bootstrap: int = 1000,
     seed: int = 0,
+    subtract_clock_cost: bool = True,
 ) -> LatencyReport:
     """Time ``fn(*args)`` one call at a time and summarize the samples.
 
@@ -142,7 +145,8 @@ def time_callable(
     (e.g. 99) it keeps going past the minimum until that percentile's confidence interval is within
     ``target_rel_width`` of it on each side (or a maximum is hit). An exception from ``fn`` raises
     :class:`CallableError` carrying the partial report (``on_error="count"`` counts it and goes on instead).
-    Ctrl-C stops the run and returns what was measured, with ``stop_reason == "interrupted"``.
+    Ctrl-C stops the run and returns what was measured, with ``stop_reason == "interrupted"``. Each sample has the
+    clock's own read cost (measured at the start, ``clock_cost_ns``) taken off unless ``subtract_clock_cost`` is off.
     """
     for name, seconds in (("warmup_time", warmup_time), ("min_time", min_time), ("max_time", max_time)):
         if seconds is not None and not (seconds >= 0 and math.isfinite(seconds)):
@@ -160,6 +164,7 @@ def time_callable(
         target_quantile=target_quantile,
         target_rel_width=target_rel_width,
         confidence=confidence,
+        subtract_clock_cost=subtract_clock_cost,
     )
     stopping = run.error
     if stopping is not None and not isinstance(stopping, (Exception, KeyboardInterrupt)):
@@ -252,6 +257,7 @@ def _report(
         warmup_calls=run.warmup_calls,
         warmup_s=run.warmup_ns / 1e9,
         clock=run.clock,
+        clock_cost_ns=run.clock_cost_ns,
         core_build=_core.BUILD_PROFILE,
         warnings=warnings,
         error=None if stopping is None else _describe(stopping),

@@ -43,6 +43,9 @@ pub struct Config {
     pub target: Option<Target>,
     /// How often to poll for an interrupt (Ctrl-C) between calls.
     pub poll_interval_ns: u64,
+    /// Subtract the clock's own read cost (measured at the start of the run) from every sample, so a sample is
+    /// the call and not the call plus half of each clock read.
+    pub subtract_clock_cost: bool,
 }
 
 impl Default for Config {
@@ -57,6 +60,7 @@ impl Default for Config {
             on_error: ErrorPolicy::Raise,
             target: None,
             poll_interval_ns: 20_000_000,
+            subtract_clock_cost: true,
         }
     }
 }
@@ -109,6 +113,8 @@ pub struct Run<E> {
     pub rel_half_width: Option<f64>,
     /// The clock that timed the calls ("TSC" or "CLOCK_MONOTONIC").
     pub clock: &'static str,
+    /// The clock read cost subtracted from every sample (0 when `subtract_clock_cost` is off).
+    pub clock_cost_ns: f64,
 }
 
 impl Config {
@@ -187,7 +193,10 @@ fn run_with<E, T, C: Clock>(
         first_error: None,
         rel_half_width: None,
         clock: clock.name(),
+        clock_cost_ns: 0.0,
     };
+    let cost = if cfg.subtract_clock_cost { clock::read_cost_ticks(clock, 10_000) } else { 0 };
+    out.clock_cost_ns = cost as f64 * scale;
 
     // Warm-up: until both the count and the time are reached; failures follow the same policy.
     let warm_start = clock.ticks();
@@ -228,7 +237,7 @@ fn run_with<E, T, C: Clock>(
         match result {
             // The call's result is released here, after the second clock read, not inside the timed window.
             Ok(value) => {
-                out.samples.push(ns(t1 - t0) as i64);
+                out.samples.push(ns((t1 - t0).saturating_sub(cost)) as i64);
                 drop(value);
             }
             Err(Failure::Recoverable(e)) if cfg.on_error == ErrorPolicy::Count => {
@@ -407,6 +416,21 @@ mod tests {
         assert_eq!(r.stop, StopReason::Converged);
         assert!(r.rel_half_width.unwrap() <= 0.05);
         assert!(r.calls < 1_000_000);
+    }
+
+    #[test]
+    fn the_clock_read_cost_is_subtracted_and_reported() {
+        let median = |cfg: &Config| {
+            let r = run(cfg, ok, no_poll).unwrap();
+            let mut s = r.samples.clone();
+            s.sort_unstable();
+            (s[s.len() / 2], r.clock_cost_ns)
+        };
+        let on = Config { min_count: 20_000, ..Config::default() };
+        let off = Config { subtract_clock_cost: false, ..on.clone() };
+        let ((with, cost), (without, none)) = (median(&on), median(&off));
+        assert!(cost > 0.0 && cost < 1_000.0 && none == 0.0, "{cost} {none}");
+        assert!(with >= 0 && with <= without, "{with} vs {without}");
     }
 
     #[test]

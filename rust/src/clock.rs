@@ -116,6 +116,19 @@ pub fn clock_info(reads: usize) -> ClockInfo {
     measure(&Monotonic, reads, resolution_ns())
 }
 
+/// What one read of `clock` costs, in ticks: the median of back-to-back reads. A sample taken between two reads
+/// carries about this much of the clock itself on top of what was timed.
+pub fn read_cost_ticks(clock: &impl Clock, reads: usize) -> u64 {
+    let mut diffs: Vec<u64> = (0..reads.max(16))
+        .map(|_| {
+            let a = clock.ticks();
+            clock.ticks() - a
+        })
+        .collect();
+    let mid = diffs.len() / 2;
+    *diffs.select_nth_unstable(mid).1
+}
+
 fn measure(clock: &impl Clock, reads: usize, resolution_ns: u64) -> ClockInfo {
     let reads = reads.max(16);
     let mut diffs: Vec<u64> = Vec::with_capacity(reads);

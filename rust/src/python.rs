@@ -190,6 +190,7 @@ struct BenchRun {
     first_error: Option<Py<PyAny>>,
     rel_half_width: Option<f64>,
     clock: &'static str,
+    clock_cost_ns: f64,
 }
 
 #[pymethods]
@@ -206,7 +207,7 @@ impl BenchRun {
 #[pyfunction(name = "bench")]
 #[pyo3(signature = (r#fn, args = None, *, warmup_count = 10, warmup_time_ns = 0, min_count = 100, min_time_ns = 0,
     max_count = None, max_time_ns = None, on_error = "raise", target_quantile = None, target_rel_width = 0.01,
-    confidence = 0.95))]
+    confidence = 0.95, subtract_clock_cost = true))]
 #[allow(clippy::too_many_arguments)]
 fn run_bench<'py>(
     py: Python<'py>,
@@ -222,6 +223,7 @@ fn run_bench<'py>(
     target_quantile: Option<f64>,
     target_rel_width: f64,
     confidence: f64,
+    subtract_clock_cost: bool,
 ) -> PyResult<BenchRun> {
     if !r#fn.is_callable() {
         return Err(StatsError::new_err("bench needs a callable"));
@@ -246,6 +248,7 @@ fn run_bench<'py>(
             rel_half_width: target_rel_width,
             confidence,
         }),
+        subtract_clock_cost,
         ..timing_loop::Config::default()
     };
     let classify = |e: PyErr| {
@@ -272,6 +275,7 @@ fn run_bench<'py>(
         first_error: to_obj(run.first_error),
         rel_half_width: run.rel_half_width,
         clock: run.clock,
+        clock_cost_ns: run.clock_cost_ns,
     })
 }
 

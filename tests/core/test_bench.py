@@ -114,3 +114,11 @@ def test_clock_info() -> None:
     assert info["clock"] in ("TSC", "CLOCK_MONOTONIC")
     assert 0 < info["read_overhead_ns"] < 10_000
     assert info["reads"] == 10_000
+
+
+def test_the_clock_read_cost_is_taken_off_each_sample() -> None:
+    on = _core.bench(lambda: None, min_count=20_000)
+    off = _core.bench(lambda: None, min_count=20_000, subtract_clock_cost=False)
+    assert 0 < on.clock_cost_ns < 1_000 and off.clock_cost_ns == 0
+    assert (on.samples >= 0).all()
+    assert np.median(on.samples) <= np.median(off.samples)
