@@ -70,6 +70,20 @@ def test_the_budget_stops_the_loop(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "model.onnx").read_bytes() == demo.ONNX_PATH.read_bytes()
 
 
+def test_cli_exits_1_when_the_best_candidate_misses_a_constraint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["optimize", str(demo.ONNX_PATH), "--rules", str(RULES), "--scenario", "mobile"]
+    args += ["--constraint", "model_size_mb<0.001 MB", "--budget", "0.001s", "--min-time", "0.03"]
+    assert main([*args, "--out", str(tmp_path / "out")]) == 1
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["meets_constraints"] is False
+    chosen = next(c for c in report["candidates"] if c["name"] == report["chosen"]["name"])
+    size = next(c for c in chosen["constraints"] if c["metric"] == "model_size_mb")
+    assert size["status"] == "violated" and "< 0.001 MB" in size["text"]
+    capsys.readouterr()
+
+
 def test_ctrl_c_leaves_nothing_behind(tmp_path: Path) -> None:
     def interrupt(line: str) -> None:
         if line.startswith("step 1:"):

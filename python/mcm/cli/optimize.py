@@ -21,6 +21,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", help="an .onnx file, a PyTorch entry point (package.module:factory) or demo")
     parser.add_argument("--rules", nargs="+", required=True, type=Path, help="rules files or directories")
     parser.add_argument("--scenario", help="the scenario whose constraints must hold")
+    parser.add_argument(
+        "--constraint",
+        action="append",
+        default=[],
+        metavar="'METRIC<VALUE UNIT'",
+        help="add or override a constraint",
+    )
     parser.add_argument("--calib", type=Path, help="calibration inputs (.npz) for static INT8")
     parser.add_argument("--eval", type=Path, help="evaluation set (.npz with labels y) for accuracy")
     parser.add_argument(
@@ -57,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         rules=tuple(args.rules),
         out=args.out,
         scenario=args.scenario,
+        constraints=tuple(args.constraint),
         calib=args.calib,
         eval=args.eval,
         train=args.train,

@@ -39,6 +39,8 @@ class Options:
     rules: tuple[Path, ...]
     out: Path
     scenario: str | None = None
+    #: Extra or overriding constraints, as `mcm advise --constraint` takes them (``"latency_ms<5 ms"``).
+    constraints: tuple[str, ...] = ()
     calib: Path | None = None
     eval: Path | None = None
     train: Path | None = None
@@ -267,6 +269,7 @@ class _Loop:
             self.opts.scenario,
             measured=facts,
             baseline=base,
+            constraints=self.opts.constraints,
             env=self.env,
             data={"calibration": self.ctx.calib is not None, "training": self.ctx.train is not None},
         )
