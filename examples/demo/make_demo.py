@@ -19,15 +19,15 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-import onnx
 import onnxruntime as ort
 import torch
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
-from torch import nn
 
 from mcm import demo
 from mcm.demo.model import DigitsCNN
+from mcm.optimize.export import to_onnx
+from mcm.optimize.finetune import fine_tune
 
 SEED = 0
 CALIBRATION_SIZE = 128
@@ -46,30 +46,8 @@ def data() -> tuple[
 def train(x: npt.NDArray[np.float32], y: npt.NDArray[np.int64], epochs: int) -> DigitsCNN:
     torch.manual_seed(SEED)
     model = DigitsCNN()
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-    loss_fn = nn.CrossEntropyLoss()
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-    order = torch.Generator().manual_seed(SEED)
-    model.train()
-    for _ in range(epochs):
-        perm = torch.randperm(len(xt), generator=order)
-        for i in range(0, len(xt), 64):
-            idx = perm[i : i + 64]
-            opt.zero_grad()
-            loss_fn(model(xt[idx]), yt[idx]).backward()
-            opt.step()
-    return model.eval()
-
-
-def strip_metadata(model: onnx.ModelProto) -> onnx.ModelProto:
-    """Drop the exporter's per-node provenance (stack traces with absolute paths): smaller, and reproducible
-    from any checkout."""
-    graph = model.graph
-    for item in (*graph.node, *graph.input, *graph.output, *graph.value_info, *graph.initializer):
-        del item.metadata_props[:]
-        item.doc_string = ""
-    del graph.metadata_props[:]
-    return model
+    trained: DigitsCNN = fine_tune(model, torch.from_numpy(x), torch.from_numpy(y), epochs=epochs, lr=3e-3)
+    return trained
 
 
 def accuracy(logits: npt.NDArray[np.float32], y: npt.NDArray[np.int64]) -> float:
@@ -93,18 +71,7 @@ def main() -> None:
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), out / demo.WEIGHTS_PATH.name)
-    program = torch.onnx.export(
-        model,
-        (torch.from_numpy(x_eval[:2]),),  # batch 2: torch.export specializes a size-1 dimension
-        dynamo=True,
-        external_data=False,
-        input_names=["x"],
-        output_names=["logits"],
-        dynamic_shapes=({0: torch.export.Dim("batch")},),
-        verbose=False,
-    )
-    assert program is not None
-    onnx.save(strip_metadata(program.model_proto), str(out / demo.ONNX_PATH.name))
+    to_onnx(model, torch.from_numpy(x_eval[:2]), out).replace(out / demo.ONNX_PATH.name)
     pick = np.random.default_rng(SEED).choice(len(x_train), CALIBRATION_SIZE, replace=False)
     np.savez_compressed(out / demo.TRAIN_PATH.name, x=x_train, y=y_train)
     np.savez_compressed(out / demo.EVAL_PATH.name, x=x_eval, y=y_eval)
