@@ -24,7 +24,12 @@ def default_lang() -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("rules", nargs="+", metavar="RULES", help="rules files or directories of them")
+    parser.add_argument(
+        "rules",
+        nargs="*",
+        metavar="RULES",
+        help="rules files or directories (default: ./rules, else the shipped rules)",
+    )
     parser.add_argument(
         "--scenario", help="the scenario to advise for (needed when the files define several)"
     )
@@ -52,8 +57,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mcm.advisor import Advisor
+    from mcm.rulebook import default_rules
 
-    advisor = Advisor.from_files(args.rules)
+    advisor = Advisor.from_files(args.rules or default_rules())
     measured: dict[str, Any] = {}
     env: dict[str, Any] = {}
     if args.baseline:

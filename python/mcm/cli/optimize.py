@@ -19,7 +19,12 @@ _SECONDS = {"s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", help="an .onnx file, a PyTorch entry point (package.module:factory) or demo")
-    parser.add_argument("--rules", nargs="+", required=True, type=Path, help="rules files or directories")
+    parser.add_argument(
+        "--rules",
+        nargs="+",
+        type=Path,
+        help="rules files or directories (default: ./rules, else the shipped rules)",
+    )
     parser.add_argument("--scenario", help="the scenario whose constraints must hold")
     parser.add_argument(
         "--constraint",
@@ -56,12 +61,13 @@ def parse_budget(text: str) -> float:
 def run(args: argparse.Namespace) -> int:
     from mcm.optimize.loop import Options
     from mcm.optimize.loop import run as optimize
+    from mcm.rulebook import default_rules
 
     if args.threads < 1 or args.batch < 1 or args.min_time <= 0:
         raise OptimizeError("--threads and --batch must be at least 1, --min-time positive")
     opts = Options(
         model=args.model,
-        rules=tuple(args.rules),
+        rules=tuple(args.rules or map(Path, default_rules())),
         out=args.out,
         scenario=args.scenario,
         constraints=tuple(args.constraint),

@@ -18,14 +18,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--threshold", type=float, default=None, metavar="N", help="fail below N%% rule coverage"
     )
     for p in (check, lint, test):
-        p.add_argument("files", nargs="+", metavar="FILES", help="rules files or directories of them")
+        p.add_argument(
+            "files",
+            nargs="*",
+            metavar="FILES",
+            help="rules files or directories (default: ./rules, else the shipped rules)",
+        )
         p.add_argument("--format", choices=("text", "json"), default="text")
 
 
 def run(args: argparse.Namespace) -> int:
+    from mcm.rulebook import default_rules
     from mcm.rules import load_rules
 
-    ruleset = load_rules(*args.files)
+    ruleset = load_rules(*(args.files or default_rules()))
     style = Style.for_stream()
     if args.action == "test":
         return _test(ruleset, args, style)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Iterable
 
 from mcm.cli.style import Style, table
@@ -13,19 +12,20 @@ from mcm.rules.ast import Ident
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "rules", nargs="*", metavar="RULES", help="rules files or directories (default: ./rules)"
+        "rules",
+        nargs="*",
+        metavar="RULES",
+        help="rules files or directories (default: ./rules, else the shipped rules)",
     )
     parser.add_argument("--lang", choices=("en", "zh"), default=None)
 
 
 def run(args: argparse.Namespace) -> int:
     from mcm.cli.advise import default_lang
-    from mcm.exceptions import McmError
+    from mcm.rulebook import default_rules
     from mcm.rules import load_rules
 
-    paths = args.rules or (["rules"] if os.path.isdir("rules") else [])
-    if not paths:
-        raise McmError("no rules given and no ./rules directory here: pass a rules file or directory")
+    paths = args.rules or default_rules()
     lang: Lang = "zh" if (args.lang or default_lang()) == "zh" else "en"
     ruleset = load_rules(*paths)
     style = Style.for_stream()
