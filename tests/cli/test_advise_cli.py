@@ -189,3 +189,21 @@ def test_otherwise_is_not_claimed_while_facts_are_missing(capsys: pytest.Capture
     otherwise = next(t for t in d["trace"] if t["rule"] == "otherwise")
     assert otherwise["status"] == "skipped" and "memory_over" in otherwise["note"]
     assert d["recommendations"] == []
+
+
+def test_env_and_data_values_are_read_by_their_declared_type(capsys: pytest.CaptureFixture[str]) -> None:
+    """`1` is a number for a numeric fact and true for a flag (it was once always turned into true)."""
+    _, d = advise_json(
+        capsys, *WORKED, "--env", "threads=1", "--env", "nvidia_gpu=1", "--data", "calibration=yes"
+    )
+    assert d["facts"]["env"] == {"threads": 1.0, "nvidia_gpu": True}
+    assert d["facts"]["data"] == {"calibration": True}
+
+
+def test_no_rules_named_uses_the_shipped_rules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no ./rules here
+    code, d = advise_json(capsys, "--scenario", "iot", "--set", "model_size_mb=4MB")
+    assert d["scenario"] == "iot" and code == 1
+    assert main(["scenarios"]) == 0 and "rulebook" in capsys.readouterr().out

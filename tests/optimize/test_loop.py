@@ -84,6 +84,25 @@ def test_cli_exits_1_when_the_best_candidate_misses_a_constraint(
     capsys.readouterr()
 
 
+def test_strict_counts_an_unmeasurable_constraint_as_missed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """mobile requires power_w < 2 W; with no energy counter it stays unknown: exit 0 by default, 1 with --strict."""
+    from mcm.measure import power
+    from mcm.measure.unavailable import Unavailable
+
+    if not isinstance(power.meter_for("cpu"), Unavailable):
+        pytest.skip("this machine measures CPU power: power_w is not unknown here")
+    args = ["optimize", str(demo.ONNX_PATH), "--rules", str(RULES), "--scenario", "mobile"]
+    args += ["--budget", "0.001s", "--min-time", "0.03"]
+    assert main([*args, "--out", str(tmp_path / "lenient")]) == 0
+    assert main([*args, "--strict", "--out", str(tmp_path / "strict")]) == 1
+    report = json.loads((tmp_path / "strict" / "report.json").read_text())
+    assert report["meets_constraints"] is False
+    assert "power_w unknown" in (tmp_path / "strict" / "report.md").read_text()
+    capsys.readouterr()
+
+
 def test_ctrl_c_leaves_nothing_behind(tmp_path: Path) -> None:
     def interrupt(line: str) -> None:
         if line.startswith("step 1:"):

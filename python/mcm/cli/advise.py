@@ -71,13 +71,13 @@ def run(args: argparse.Namespace) -> int:
         measured.update(model_metrics)
         env.update(model_env)
     measured.update(inputs.metric_values(inputs.assignments(args.set, "--set")))
-    env.update(inputs.typed(inputs.assignments(args.env, "--env")))
+    env.update(inputs.assignments(args.env, "--env"))  # text: the engine reads it by the fact's declared type
     decision = advisor.advise(
         args.scenario,
         measured=measured,
         constraints=args.constraint or (),
         env=env,
-        data=inputs.typed(inputs.assignments(args.data, "--data")),
+        data=inputs.assignments(args.data, "--data"),
     )
     lang: Lang = "zh" if args.lang == "zh" else "en"
     if args.format == "json":

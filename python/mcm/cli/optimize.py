@@ -1,7 +1,8 @@
 """`mcm optimize MODEL --rules RULES --out DIR`: the optimization loop (mcm.optimize.loop) on the command line.
 
 Progress goes to stderr; the summary to stdout. Exit 0 when the chosen model meets every hard constraint that
-could be checked, 1 when one is violated, 2 for bad input, 130 on Ctrl-C (nothing is left half-written).
+could be checked (with --strict: every one, an unmeasurable one counting as missed), 1 when one is
+missed, 2 for bad input, 130 on Ctrl-C (nothing is left half-written).
 """
 
 from __future__ import annotations
@@ -46,6 +47,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--min-time", type=float, default=1.0, help="seconds timed per batch size (default 1)"
     )
     parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="a hard constraint that cannot be measured here (power without an energy counter) counts as missed",
+    )
+    parser.add_argument(
         "--max-accuracy-drop", type=float, default=1.0, help="largest accuracy drop kept, in pp (default 1)"
     )
 
@@ -79,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         batch=args.batch,
         min_time=args.min_time,
         max_accuracy_drop_pp=args.max_accuracy_drop,
+        strict=args.strict,
     )
     result = optimize(opts, lambda line: print(f"mcm: {line}", file=sys.stderr, flush=True))
     print((args.out / "report.md").read_text(encoding="utf-8"), end="")

@@ -54,6 +54,10 @@ class TorchRunner:
             if not movable
             else "torch sees no CUDA device"
         )
+        if self.device != "cpu":
+            # A module without parameters never touches CUDA before it runs, and the peak-memory counters refuse
+            # an uninitialised device ("Invalid device argument", seen on an H100).
+            torch.cuda.init()
         self._module = module.to(self.device) if movable else module
         self._inputs = tuple(inputs)
         self._files = files

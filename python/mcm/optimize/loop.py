@@ -50,6 +50,8 @@ class Options:
     min_time: float = 1.0
     min_count: int = 50
     max_accuracy_drop_pp: float = 1.0
+    #: count a hard constraint that could not be measured (``unknown``) as missed, not as holding
+    strict: bool = False
 
 
 @dataclass
@@ -193,7 +195,10 @@ class _Loop:
             stop,
             self.env,
             self.provenance,
-            not any(c["hard"] and c["status"] == "violated" for c in best.constraints),
+            not any(
+                c["hard"] and (c["status"] == "violated" or (opts.strict and c["status"] == "unknown"))
+                for c in best.constraints
+            ),
         )
 
     def _step(self, technique: str, source: str, parent: Candidate) -> Candidate:
@@ -321,10 +326,12 @@ class _Loop:
         """Keep ``cand`` only if the measurements say it beats the current best: speed from a paired
         comparison (same window, alternating), size and accuracy from the measurement reports."""
         assert cand.model is not None and best.model is not None
-        speed = self._speedup(best.model.onnx, cand.model.onnx)
         base = self.baseline.model
         assert base is not None
-        cand.paired = {"vs_onnx_fp32": self._speedup(base.onnx, cand.model.onnx), "vs_best": speed}
+        speed = self._speedup(best.model.onnx, cand.model.onnx)
+        # one comparison when the best is still the FP32 baseline: two of the same pair can only disagree
+        vs_fp32 = speed if best.model.onnx == base.onnx else self._speedup(base.onnx, cand.model.onnx)
+        cand.paired = {"vs_onnx_fp32": vs_fp32, "vs_best": speed}
         size = cand.metrics.get("model_size_mb", 0.0) / best.metrics.get("model_size_mb", 1.0)
         drop = 100 * (self.baseline.metrics.get("accuracy", 0.0) - cand.metrics.get("accuracy", 0.0))
         numbers = (
