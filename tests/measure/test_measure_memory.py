@@ -27,7 +27,8 @@ def test_a_known_buffer_shows_in_the_peak() -> None:
 
 
 class Buffered(torch.nn.Module):
-    """Allocates and fills ``megabytes`` MiB of float32 in every forward."""
+    """Allocates and fills ``megabytes`` MiB of float32 in every forward, on the device the model runs on (the
+    GPU peak where there is one)."""
 
     def __init__(self, megabytes: int) -> None:
         super().__init__()
@@ -35,7 +36,7 @@ class Buffered(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.n:
-            x = x + torch.ones(self.n)[-1]
+            x = x + torch.ones(self.n, device=x.device)[-1]
         return x
 
 

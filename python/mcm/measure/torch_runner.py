@@ -57,7 +57,7 @@ class TorchRunner:
         if self.device != "cpu":
             # A module without parameters never touches CUDA before it runs, and the peak-memory counters refuse
             # an uninitialised device ("Invalid device argument", seen on an H100).
-            torch.cuda.init()
+            torch.cuda.init()  # type: ignore[no-untyped-call]
         self._module = module.to(self.device) if movable else module
         self._inputs = tuple(inputs)
         self._files = files

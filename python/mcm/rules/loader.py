@@ -12,10 +12,9 @@ import posixpath
 import stat
 from pathlib import Path
 
-from mcm.rules import ast
+from mcm.rules import ast, cache
 from mcm.rules.check import check
 from mcm.rules.errors import Reporter
-from mcm.rules.parser import parse_source
 from mcm.rules.source import MAX_BYTES
 from mcm.units import did_you_mean
 
@@ -40,6 +39,8 @@ def load_paths(paths: tuple[str | os.PathLike[str], ...], reporter: Reporter) ->
 
 def load_source(text: str | bytes, filename: str, reporter: Reporter) -> ast.RuleSet | None:
     """Parse and check one text; an include there is an error (it has no directory to be confined to)."""
+    from mcm.rules.parser import parse_source
+
     rules_file = parse_source(text, filename, reporter)
     if rules_file is None:
         return None
@@ -85,7 +86,7 @@ class _Loader:
         if data is None:
             return
         self.done.add(real)
-        rules_file = parse_source(data, shown, self.reporter)
+        rules_file = cache.parse(data, shown, self.reporter)
         if rules_file is None:
             return
         here = (*chain, (real, shown))
