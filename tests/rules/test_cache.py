@@ -60,18 +60,25 @@ class Boom:
         return (os.system, ("touch " + str(Path(os.environ["MCM_CACHE_DIR"]) / "pwned"),))
 
 
-def test_a_tampered_entry_runs_nothing_and_is_a_miss(private: Path) -> None:
+HOSTILE = [
+    pickle.dumps(Boom()),  # not JSON at all
+    b'{"@": "system", "v": ["touch pwned"]}',  # a name outside the AST
+    b'{"@": "__class__", "v": []}',
+    b'{"@": "RulesFile", "v": [1]}',  # the wrong arity
+    b'{"not": "an AST"}',
+    b"[1, 2, 3]",
+    b'{"@": "Pos", "v": ["f", 1, 1]}',  # a valid node, but not a file
+    b"\x80\x05garbage",
+]
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_a_tampered_entry_runs_nothing_and_is_a_miss(private: Path, payload: bytes) -> None:
     fresh = load_rules(RULES / "iot.rules")
     for entry in entries(private):
-        entry.write_bytes(pickle.dumps(Boom()))
+        entry.write_bytes(payload)
     assert load_rules(RULES / "iot.rules").files == fresh.files
-    assert not (private.parent / "pwned").exists()
-    for entry in entries(private):  # a valid pickle of something else is refused too
-        entry.write_bytes(pickle.dumps({"not": "an AST"}))
-    assert load_rules(RULES / "iot.rules").files == fresh.files
-    for entry in entries(private):
-        entry.write_bytes(b"\x80\x05garbage")
-    assert load_rules(RULES / "iot.rules").files == fresh.files
+    assert not (private.parent / "pwned").exists() and not Path("pwned").exists()
 
 
 @pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")

@@ -6,21 +6,22 @@ carry it) and the code that builds the AST (grammar, parser, AST module, mcm ver
 misses. Only clean parses are stored (no diagnostics: warnings come from the checker, which always runs).
 
 The directory is private: ``$MCM_CACHE_DIR`` or ``$XDG_CACHE_HOME/mcm`` or ``~/.cache/mcm``, then ``rules/``,
-created 0700 and used only while it is owned by this user and closed to others. Entries are read with an
-unpickler that can build nothing but the rules AST's own classes, so even a tampered entry cannot run code; a bad
-entry is a miss. ``MCM_RULES_CACHE=off`` turns the cache off. Every failure here is silent: a cache never stops
-rules from loading.
+created 0700 and used only while it is owned by this user and closed to others. Entries are JSON, never a
+serialized object: a node is ``{"@": class name, "v": [field values]}``, decoded only into the rules AST's own
+classes by a fixed table, so even a tampered entry can build nothing else and run no code; a bad entry is a miss.
+``MCM_RULES_CACHE=off`` turns the cache off. Every failure here is silent: a cache never stops rules loading.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
-import io
+import json
 import os
-import pickle
 import stat
 import tempfile
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,19 @@ from mcm.rules.errors import Reporter
 #: Entries above this size are not read back (the shipped files make 5-15 KiB each).
 MAX_ENTRY_BYTES = 4 * 2**20
 _HERE = Path(__file__).resolve().parent
-_AST_CLASSES = frozenset(name for name in ast.__all__ if isinstance(getattr(ast, name), type))
+#: The only classes an entry can name (the AST's plain-data nodes).
+_CLASSES: dict[str, type] = {
+    name: cls
+    for name in ast.__all__
+    if dataclasses.is_dataclass(cls := ast.__dict__[name]) and isinstance(cls, type)
+}
+#: Per class: how many fields, and a getter of their values in declaration order (given the first name twice
+#: when there is one field, so that it always returns a tuple).
+_FIELDS: dict[type, tuple[int, attrgetter[Any]]] = {
+    cls: (len(names), attrgetter(*names, names[0]))
+    for cls in _CLASSES.values()
+    if (names := tuple(f.name for f in dataclasses.fields(cls)))
+}
 
 
 def parse(data: bytes, shown: str, reporter: Reporter) -> ast.RulesFile | None:
@@ -86,13 +99,23 @@ def _key(data: bytes, shown: str) -> str:
     return digest.hexdigest()
 
 
-class _ASTUnpickler(pickle.Unpickler):
-    """Builds only classes from :mod:`mcm.rules.ast`; any other global (a function to call) refuses the entry."""
+def _encode(node: Any) -> Any:
+    if isinstance(node, tuple):
+        return [_encode(v) for v in node]
+    fields = _FIELDS.get(type(node))
+    if fields is None:
+        return node  # str, int, float, bool, None: the AST holds nothing else
+    count, values = fields
+    return {"@": type(node).__name__, "v": [_encode(v) for v in values(node)[:count]]}
 
-    def find_class(self, module: str, name: str) -> Any:
-        if module == ast.__name__ and name in _AST_CLASSES:
-            return getattr(ast, name)
-        raise pickle.UnpicklingError(f"{module}.{name} is not part of the rules AST")
+
+def _decode(data: Any) -> Any:
+    if isinstance(data, list):
+        return tuple(_decode(v) for v in data)
+    if isinstance(data, dict):
+        cls = _CLASSES[data["@"]]  # KeyError for anything else: a miss
+        return cls(*(_decode(v) for v in data["v"]))
+    return data
 
 
 def _read(path: Path) -> ast.RulesFile | None:
@@ -100,7 +123,7 @@ def _read(path: Path) -> ast.RulesFile | None:
         with open(path, "rb") as handle:
             if os.fstat(handle.fileno()).st_size > MAX_ENTRY_BYTES:
                 return None
-            result = _ASTUnpickler(io.BytesIO(handle.read())).load()
+            result = _decode(json.loads(handle.read()))
     except FileNotFoundError:
         return None
     except Exception:  # a truncated, foreign or tampered entry is only a miss
@@ -110,7 +133,7 @@ def _read(path: Path) -> ast.RulesFile | None:
 
 def _write(path: Path, rules_file: ast.RulesFile) -> None:
     try:
-        payload = pickle.dumps(rules_file, protocol=pickle.HIGHEST_PROTOCOL)
+        payload = json.dumps(_encode(rules_file), separators=(",", ":")).encode()
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as handle:
