@@ -8,7 +8,7 @@ from mcm.cli.style import Style, markdown_table, table
 from mcm.cli.values import Lang, label, show
 from mcm.engine.decision import Decision, Plan
 
-_HEADINGS = {
+HEADINGS = {
     "en": {
         "constraints": "Constraints",
         "decision": "Decision",
@@ -55,26 +55,26 @@ _HEADINGS = {
 _STATUS_STYLE = {"met": "green", "violated": "red", "unknown": "yellow", "fired": "green", "error": "red"}
 
 
-def _interval(metric: str, optimistic: float, pessimistic: float) -> str:
+def interval_text(metric: str, optimistic: float, pessimistic: float) -> str:
     lo, hi = sorted((optimistic, pessimistic))
     if show(metric, lo) == show(metric, hi):
         return show(metric, lo)
     return f"{show(metric, lo).split(' ')[0]}–{show(metric, hi)}"
 
 
-def _plan_rows(decision: Decision, plan: Plan, metrics: Sequence[str], h: dict[str, str]) -> list[list[str]]:
+def plan_rows(decision: Decision, plan: Plan, metrics: Sequence[str], h: dict[str, str]) -> list[list[str]]:
     measured = decision.facts.measured
     rows = [[h["baseline"], *(show(m, measured.get(m)) for m in metrics)]]
     for i, step in enumerate(plan.steps, 1):
         cells = []
         for m in metrics:
             p = step.predicted.get(m)
-            cells.append("—" if p is None else _interval(m, p.optimistic, p.pessimistic))
+            cells.append("—" if p is None else interval_text(m, p.optimistic, p.pessimistic))
         rows.append([f"{i}. {step.technique}", *cells])
     return rows
 
 
-def _plan_metrics(decision: Decision) -> list[str]:
+def plan_metrics(decision: Decision) -> list[str]:
     """The constrained metrics, then any other the top plan predicts, in a stable order."""
     seen = [c.metric for c in decision.constraints]
     top = decision.top_plan
@@ -87,7 +87,7 @@ def _plan_metrics(decision: Decision) -> list[str]:
 
 
 def text(decision: Decision, lang: Lang, style: Style) -> str:
-    h = _HEADINGS[lang]
+    h = HEADINGS[lang]
     out: list[str] = []
     title = f"scenario {decision.scenario}" if decision.scenario else "no scenario"
     verdict = style(h["meets"], "green") if decision.meets_constraints else style(h["misses"], "red")
@@ -130,13 +130,13 @@ def text(decision: Decision, lang: Lang, style: Style) -> str:
         out.append(f"  → {h['pending'] if pending else h['none']}")
     out.append("")
 
-    metrics = _plan_metrics(decision)
+    metrics = plan_metrics(decision)
     for plan in decision.plans[:1]:
         ok = style(h["meets"], "green") if plan.feasible else style(h["misses"], "red")
         out.append(style(f"{h['plan']} {plan.rank}: {' → '.join(plan.techniques) or '—'}", "bold", "cyan"))
         out.append(f"  {ok}")
         heads = [h["step"], *(label(m, lang) for m in metrics)]
-        out += [table(heads, _plan_rows(decision, plan, metrics, h), style), ""]
+        out += [table(heads, plan_rows(decision, plan, metrics, h), style), ""]
     if len(decision.plans) > 1:
         out.append(style(h["other_plans"], "bold", "cyan"))
         for plan in decision.plans[1:]:
@@ -159,7 +159,7 @@ def text(decision: Decision, lang: Lang, style: Style) -> str:
 
 
 def markdown(decision: Decision, lang: Lang) -> str:
-    h = _HEADINGS[lang]
+    h = HEADINGS[lang]
     verdict = h["meets"] if decision.meets_constraints else h["misses"]
     out = [f"# mcm advise: {decision.scenario or '—'}", "", f"**{verdict}**", ""]
     if decision.constraints:
@@ -185,12 +185,12 @@ def markdown(decision: Decision, lang: Lang) -> str:
     out.append("")
     for r in decision.recommendations:
         out.append(f"- {h['recommend']} **{r.technique}** — {r.reason} (`{r.table}.{r.rule}`, {r.pos})")
-    metrics = _plan_metrics(decision)
+    metrics = plan_metrics(decision)
     for plan in decision.plans:
         status = h["meets"] if plan.feasible else h["misses"]
         out += ["", f"## {h['plan']} {plan.rank}: {' → '.join(plan.techniques)}", "", f"{status}", ""]
         heads = [h["step"], *(label(m, lang) for m in metrics)]
-        out.append(markdown_table(heads, _plan_rows(decision, plan, metrics, h)))
+        out.append(markdown_table(heads, plan_rows(decision, plan, metrics, h)))
     if decision.why_not:
         out += ["", f"## {h['why_not']}", ""]
         out += [f"- **{w.technique}**: {w.message}" for w in decision.why_not]

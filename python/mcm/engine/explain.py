@@ -23,14 +23,14 @@ from mcm.engine.plan import OPS as _OPS
 from mcm.engine.plan import Node, SearchResult
 from mcm.engine.techniques import Resolved
 
-_CORNER = {
+CORNER_OF = {
     "accuracy": "accuracy",
     "performance": "latency",
     "resources": "resources",
     "energy": "resources",
     "cost": "resources",
 }
-_CORNERS = ("accuracy", "latency", "resources")
+CORNERS = ("accuracy", "latency", "resources")
 _PAIR: dict[tuple[str, ...], str] = {
     ("accuracy", "latency"): "high accuracy + low latency needs more resources (a bigger GPU)",
     ("accuracy", "resources"): "high accuracy + low resources makes latency grow",
@@ -193,7 +193,7 @@ def triangle(held: Sequence[Limit], given_up: Sequence[str]) -> str:
     corners = _corners(lim.metric for lim in held)
     if len(corners) == 3:
         dropped = _corners(given_up)
-        kept = tuple(c for c in _CORNERS if c not in dropped)
+        kept = tuple(c for c in CORNERS if c not in dropped)
         head = "impossible triangle (accuracy, latency, resources: pick two): all three are held"
         if len(kept) == 2:
             return f"{head}; the smallest relaxation gives up {dropped[0]}, since {_PAIR[kept]}"
@@ -212,10 +212,10 @@ def triangle(held: Sequence[Limit], given_up: Sequence[str]) -> str:
 def _corners(names: Iterable[str]) -> tuple[str, ...]:
     found = set()
     for name in names:
-        corner = _CORNER.get(metrics.METRICS[name].category) if name in metrics.METRICS else None
+        corner = CORNER_OF.get(metrics.METRICS[name].category) if name in metrics.METRICS else None
         if corner is not None:
             found.add(corner)
-    return tuple(c for c in _CORNERS if c in found)
+    return tuple(c for c in CORNERS if c in found)
 
 
 __all__ = ["infeasibility", "relaxed_limit", "triangle", "why_not"]

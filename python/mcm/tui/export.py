@@ -1,0 +1,356 @@
+"""What a guided session writes: the plan as JSON or Markdown, and the edited constraints as a ``.rules`` file.
+
+Every file is written atomically: into a temporary file in the same directory, flushed and fsynced, then renamed
+over the target (``os.replace``), so a reader sees the old file or the new one, never half of one; on failure the
+temporary file is removed and :class:`ExportError` names the path.
+
+The ``.rules`` export is self-contained, so that ``mcm advise FILE --set ...`` works with it alone and gives the
+session's decision: the chosen scenario written out with the session's constraints, then every technique and the
+scenario's decision tables copied verbatim from the files the session loaded (includes are confined to the
+including file's directory, so a file elsewhere could not include them). ``test`` blocks are left out: with
+changed limits they may no longer hold. Before anything is written the text is parsed back and compared with what
+the session decides on; a difference (say, a rules file edited since it was loaded) is an :class:`ExportError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mcm.exceptions import McmError, RulesError
+from mcm.tui.session import ConstraintRow, Lang, Session, literal, scenario_rows
+
+if TYPE_CHECKING:
+    from mcm.engine.decision import Decision
+    from mcm.rules.ast import RuleSet, Scenario
+
+#: The keywords that open a top-level block with braces.
+_BLOCKS = frozenset({"scenario", "technique", "decide", "test"})
+
+
+class ExportError(McmError):
+    """A file that could not be written (or an export that would not reproduce the session); ``path`` says which."""
+
+    def __init__(self, message: str, path: str | os.PathLike[str], hint: str | None = None) -> None:
+        super().__init__(message)
+        self.path = os.fspath(path)
+        self.hint = hint
+
+
+# ---- atomic writing
+
+
+def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically; returns the path. Raises :class:`ExportError`."""
+    target = Path(os.fspath(path))
+    if target.is_dir():
+        raise ExportError(f"cannot write {target}: it is a directory", target, "name a file inside it")
+    directory = target.parent
+    temporary: Path | None = None
+    try:
+        temporary, fd = _temporary(directory, target.name)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text.encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+        temporary = None
+        _sync_directory(directory)
+    except OSError as e:
+        raise ExportError(f"cannot write {target}: {e.strerror or e}", target, _hint(e)) from e
+    finally:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                temporary.unlink()
+    return target
+
+
+def _temporary(directory: Path, name: str) -> tuple[Path, int]:
+    """A new file next to the target (created exclusively, mode 0666 less the umask, like ``open``)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        candidate = directory / f".{name}.{secrets.token_hex(4)}.tmp"
+        try:
+            return candidate, os.open(candidate, flags, 0o666)
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(directory))
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the rename durable where the platform allows it (POSIX); elsewhere nothing to do."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _hint(error: OSError) -> str:
+    if error.errno == errno.ENOENT:
+        return "the folder does not exist: create it or choose another"
+    if error.errno == errno.ENOTDIR:
+        return "part of the path is a file, not a folder"
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "choose a folder you can write to"
+    if error.errno == errno.ENOSPC:
+        return "the disk is full"
+    return "choose another path"
+
+
+# ---- the plan
+
+
+def plan_json(decision: Decision) -> str:
+    """The decision's JSON form (schema ``mcm.decision/1``), as ``mcm advise --format json`` prints it."""
+    return json.dumps(decision.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def write_plan_json(decision: Decision, path: str | os.PathLike[str]) -> Path:
+    """Write :func:`plan_json` to ``path`` atomically."""
+    return write_atomic(path, plan_json(decision))
+
+
+def plan_markdown(decision: Decision, lang: Lang = "en") -> str:
+    """The decision as Markdown, as ``mcm advise --format markdown`` prints it."""
+    from mcm.cli.render_decision import markdown
+
+    return markdown(decision, lang)
+
+
+def write_plan_markdown(decision: Decision, path: str | os.PathLike[str], lang: Lang = "en") -> Path:
+    """Write :func:`plan_markdown` to ``path`` atomically."""
+    return write_atomic(path, plan_markdown(decision, lang))
+
+
+# ---- the constraints as rules
+
+
+def constraints_rules_text(session: Session, filename: str = "<mcm-tui export>") -> str:
+    """The chosen scenario with the session's constraints as a self-contained rules file (see the module
+    docstring); ``filename`` names it in errors. Raises :class:`ExportError` or ``SessionError``."""
+    from mcm import __version__
+    from mcm.tui.session import SessionError
+
+    ruleset = session.ruleset
+    if session.scenario is None:
+        raise SessionError("choose a scenario first", "the export writes the chosen scenario's constraints")
+    scenario = ruleset.scenarios[session.scenario]
+    sources = _Sources(session.loaded_from)
+    rows = list(session.constraints)
+    technique_files = list(dict.fromkeys(t.pos.file for t in ruleset.techniques.values()))
+    out = [
+        "mcm rules 1",
+        f"# Exported by mcm-tui (mcm {__version__}) from scenario '{scenario.name}' of {scenario.pos.file},",
+        "# with the constraints as edited in the session:",
+        *(f"#   {edit}" for edit in _edits(session)),
+        "# Self-contained: the techniques and the scenario's decision tables are copied from the rules the session",
+        f"# loaded ({', '.join(technique_files)}); their test blocks are left out, since edited limits may",
+        "# not keep them true. Use it on its own: mcm advise THIS_FILE --set METRIC=VALUE ...",
+        "",
+        _scenario_text(scenario, rows),
+        "",
+    ]
+    for table in ruleset.decisions_for(scenario.name):
+        block = sources.block(table.pos.file, table.pos.line, table.pos.col)
+        out += [f"# from {table.pos.file}:{table.pos.line}", block, ""]
+    out.append("# ---- techniques")
+    for technique in ruleset.techniques.values():
+        block = sources.block(technique.pos.file, technique.pos.line, technique.pos.col)
+        out += ["", f"# from {technique.pos.file}:{technique.pos.line}", block]
+    text = "\n".join(out) + "\n"
+    _verify(text, filename, ruleset, scenario, rows)
+    return text
+
+
+def write_constraints_rules(session: Session, path: str | os.PathLike[str]) -> Path:
+    """Write :func:`constraints_rules_text` to ``path`` atomically; never over a rules file the session reads."""
+    target = Path(os.fspath(path))
+    inputs = {
+        Path(session.loaded_from, f.path).resolve() for f in session.ruleset.files if f.path != "<string>"
+    }
+    if target.resolve() in inputs:
+        raise ExportError(
+            f"{target} is one of the rules files this session reads; inputs are never modified",
+            target,
+            "choose another name, e.g. my-scenario.rules",
+        )
+    return write_atomic(target, constraints_rules_text(session, os.fspath(target)))
+
+
+def _edits(session: Session) -> list[str]:
+    defaults = {r.metric for r in session.scenario_defaults()}
+    edits = [
+        f"{'changed' if r.metric in defaults else 'added'}: {r.text()}" for r in session.user_constraints()
+    ]
+    edits += [f"removed: {metric}" for metric in session.removed_constraints()]
+    return edits or ["(none: the scenario's own)"]
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _scenario_text(scenario: Scenario, rows: list[ConstraintRow]) -> str:
+    label = f" {_quote(scenario.label)}" if scenario.label is not None else ""
+    lines = [f"scenario {scenario.name}{label} {{"]
+    for keyword, idents in (
+        ("core", scenario.core),
+        ("secondary", scenario.secondary),
+        ("ignore", scenario.ignore),
+    ):
+        if idents:
+            lines.append(f"  {keyword:<9} {', '.join(i.name for i in idents)}")
+    for row in rows:
+        keyword = "require" if row.hard else "prefer"
+        lines.append(f"  {keyword:<9} {row.metric} {row.op} {literal(row.metric, row.value)}")
+    for e in scenario.expected:
+        lines.append(
+            f"  {'expect':<9} {e.metric} in {literal(e.metric, e.low)} .. {literal(e.metric, e.high)}"
+        )
+    if scenario.stack:
+        steps = (s.technique if s.technique is not None else _quote(s.text or "") for s in scenario.stack)
+        lines.append(f"  {'stack':<9} {', '.join(steps)}")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+class _Sources:
+    """The text of the loaded rules files, read again (as the loader reads them) to copy blocks verbatim."""
+
+    def __init__(self, cwd: str) -> None:
+        self.cwd = cwd
+        self.texts: dict[str, tuple[str, list[int], list[tuple[int, int]]]] = {}
+
+    def block(self, file: str, line: int, col: int) -> str:
+        """The top-level block (keyword to closing brace) that holds position ``line:col`` of ``file``."""
+        text, starts, blocks = self._read(file)
+        offset = starts[line - 1] + col - 1 if 0 < line <= len(starts) else -1
+        for start, end in blocks:
+            if start <= offset < end:
+                return text[start:end]
+        raise ExportError(
+            f"cannot find the block at {file}:{line}:{col}: the file changed since it was loaded",
+            file,
+            "reload the rules (F5) and export again",
+        )
+
+    def _read(self, file: str) -> tuple[str, list[int], list[tuple[int, int]]]:
+        found = self.texts.get(file)
+        if found is None:
+            path = Path(self.cwd, file)
+            try:
+                data = path.read_bytes()
+            except OSError as e:
+                raise ExportError(
+                    f"cannot read {file} again to copy it: {e.strerror or e}", file, "reload the rules"
+                ) from e
+            text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace")
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+            starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+            found = (text, starts, _top_blocks(text))
+            self.texts[file] = found
+        return found
+
+
+def _top_blocks(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of every top-level braced block: from its keyword to just after its closing brace.
+    Comments and strings (with their ``\\"`` and ``\\\\`` escapes) are skipped, so braces inside them do not count."""
+    blocks: list[tuple[int, int]] = []
+    i, n, depth = 0, len(text), 0
+    start: int | None = None
+    while i < n:
+        ch = text[i]
+        if ch == "#":
+            newline = text.find("\n", i)
+            i = n if newline < 0 else newline
+            continue
+        if ch == '"':
+            i += 1
+            while i < n and text[i] not in '"\n':
+                i += 2 if text[i] == "\\" else 1
+            i += 1
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0 and start is not None:
+                blocks.append((start, i + 1))
+                start = None
+        elif depth == 0 and start is None and (ch.isalpha() or ch == "_"):
+            j = i
+            while j < n and (text[j].isalnum() or text[j] == "_"):
+                j += 1
+            if text[i:j] in _BLOCKS:
+                start = i
+            i = j
+            continue
+        i += 1
+    return blocks
+
+
+def _verify(
+    text: str, filename: str, ruleset: RuleSet, scenario: Scenario, rows: list[ConstraintRow]
+) -> None:
+    """Parse the export back: it must hold the same techniques and tables, and the scenario with ``rows``."""
+    from mcm.rules import load_text
+
+    hint = "reload the rules and export again; if it persists, please report it"
+    try:
+        exported = load_text(text, filename)
+    except RulesError as e:
+        first = e.errors[0].render() if e.errors else str(e)
+        raise ExportError(f"the exported rules do not load:\n{first}", filename, hint) from e
+    problems = []
+    if list(exported.techniques.items()) != list(ruleset.techniques.items()):
+        problems.append("the techniques differ")
+    if list(exported.decisions.values()) != list(ruleset.decisions_for(scenario.name)):
+        problems.append("the decision tables differ")
+    got = exported.scenarios.get(scenario.name)
+    if got is None or len(exported.scenarios) != 1:
+        problems.append("the scenario is missing")
+    else:
+        same_lists = all(
+            [i.name for i in a] == [i.name for i in b]
+            for a, b in (
+                (got.core, scenario.core),
+                (got.secondary, scenario.secondary),
+                (got.ignore, scenario.ignore),
+            )
+        )
+        same_expected = [(e.metric, e.low, e.high) for e in got.expected] == [
+            (e.metric, e.low, e.high) for e in scenario.expected
+        ]
+        if not same_lists or not same_expected or got.stack != scenario.stack or got.label != scenario.label:
+            problems.append("the scenario differs")
+        if [(r.metric, r.op, r.value, r.hard) for r in scenario_rows(got)] != [
+            (r.metric, r.op, r.value, r.hard) for r in rows
+        ]:
+            problems.append("the constraints differ")
+    if problems:
+        raise ExportError(
+            f"the exported rules would not reproduce the session: {'; '.join(problems)}", filename, hint
+        )
+
+
+__all__ = [
+    "ExportError",
+    "constraints_rules_text",
+    "plan_json",
+    "plan_markdown",
+    "write_atomic",
+    "write_constraints_rules",
+    "write_plan_json",
+    "write_plan_markdown",
+]

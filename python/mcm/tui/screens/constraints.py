@@ -1,0 +1,184 @@
+"""Step 2: the scenario's constraints as a form — prefilled, units shown, each limit checked as it is typed with
+the error beside the field; add a constraint on any catalogue metric, remove one, toggle hard / prefer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual import on
+from textual.containers import Horizontal, VerticalScroll
+from textual.validation import ValidationResult, Validator
+from textual.widget import Widget
+from textual.widgets import Button, Checkbox, Input, Select, Static
+
+from mcm import metrics
+from mcm.cli.values import label
+from mcm.exceptions import McmError
+from mcm.tui.screens.base import StepScreen
+from mcm.tui.session import OPS, ConstraintRow, Session
+
+
+def problem(error: McmError) -> str:
+    """An error's message and hint on one line."""
+    return f"{error} — {error.hint}" if error.hint else str(error)
+
+
+class LimitValidator(Validator):
+    """A limit is valid when the session can parse it for the metric (units, range)."""
+
+    def __init__(self, session: Session, metric: str | None) -> None:
+        super().__init__()
+        self.session = session
+        self.metric = metric
+
+    def validate(self, value: str) -> ValidationResult:
+        if not self.metric:
+            return self.failure("metric?")
+        try:
+            self.session.parse_limit(self.metric, value)
+        except McmError as e:
+            return self.failure(problem(e))
+        return self.success()
+
+
+class ConstraintsScreen(StepScreen):
+    """Edit the constraints of the chosen scenario."""
+
+    STEP = "constraints"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._shown: object = None
+        self._initial: dict[str, tuple[str, str, bool]] = {}
+
+    def body(self) -> Iterable[Widget]:
+        yield Static("", id="constraints-title", classes="title")
+        yield VerticalScroll(id="constraint-rows")
+        with Horizontal(id="constraint-add", classes="form-row"):
+            yield Select[str]([], prompt=self.tr("constraints.metric"), id="add-metric", compact=True)
+            yield Select[str]([(o, o) for o in OPS], value="<", allow_blank=False, id="add-op", compact=True)
+            yield Input(placeholder="50 ms", id="add-limit", compact=True)
+            yield Button(self.tr("constraints.add_button"), id="add", compact=True)
+            yield Static("", id="add-error", classes="error")
+
+    def refresh_view(self) -> None:
+        title = self.query_one("#constraints-title", Static)
+        self.query_one("#constraint-add").display = self.session.scenario is not None
+        if self.session.scenario is None:
+            title.update(self.tr("constraints.no_scenario"))
+        else:
+            title.update(
+                f"{self.tr('constraints.title', name=self.session.scenario)}\n{self.tr('constraints.help')}"
+            )
+        state = (self.session.scenario, tuple(self.session.constraints))
+        if state != self._shown:
+            self._shown = state
+            self.run_worker(self._rebuild(), exclusive=True, group="rebuild")
+
+    async def _rebuild(self) -> None:
+        box = self.query_one("#constraint-rows", VerticalScroll)
+        await box.remove_children()
+        await box.mount_all(self._row(i, row) for i, row in enumerate(self.session.constraints))
+        taken = {row.metric for row in self.session.constraints}
+        choices = [(f"{m.name} ({label(m.name, self.lang)})", m.name) for m in metrics.METRICS.values()]
+        self.query_one("#add-metric", Select).set_options([c for c in choices if c[1] not in taken])
+        first = box.query(Input)
+        if first:
+            first.first().focus()
+
+    def _row(self, i: int, row: ConstraintRow) -> Widget:
+        widget = Horizontal(
+            Static(label(row.metric, self.lang), classes="metric"),
+            Select[str]([(o, o) for o in OPS], value=row.op, allow_blank=False, compact=True, classes="op"),
+            Input(
+                row.shown,
+                compact=True,
+                classes="limit",
+                validators=[LimitValidator(self.session, row.metric)],
+                valid_empty=False,
+            ),
+            Static(row.unit, classes="unit"),
+            Checkbox(self.tr("constraints.hard"), row.hard, compact=True, classes="hard"),
+            Button("✕", compact=True, classes="remove", tooltip=self.tr("constraints.remove")),
+            Static("", classes="error"),
+            classes="form-row constraint-row",
+            name=row.metric,
+        )
+        self._initial[row.metric] = (row.op, row.shown, row.hard)
+        return widget
+
+    def _apply(self, row: Widget) -> None:
+        """Send a row's op, limit and hard flag to the session when the limit is valid."""
+        metric = row.name or ""
+        limit = row.query_one(".limit", Input)
+        error = row.query_one(".error", Static)
+        result = limit.validate(limit.value)
+        if result is not None and not result.is_valid:
+            error.update(" ".join(result.failure_descriptions))
+            return
+        op = str(row.query_one(".op", Select).value)
+        hard = row.query_one(".hard", Checkbox).value
+        if self._initial.get(metric) == (op, limit.value, hard):
+            error.update("")
+            return  # as shown: a scenario row stays the scenario's
+        try:
+            self.session.set_constraint(metric, op, limit.value, hard)
+        except McmError as e:
+            error.update(problem(e))
+            return
+        error.update("")
+        self._shown = (self.session.scenario, tuple(self.session.constraints))
+
+    def _row_of(self, widget: Widget) -> Widget | None:
+        for node in widget.ancestors:
+            if isinstance(node, Horizontal) and node.has_class("constraint-row"):
+                return node
+        return None
+
+    @on(Input.Changed, ".limit")
+    @on(Select.Changed, ".op")
+    @on(Checkbox.Changed, ".hard")
+    def _changed(self, event: Input.Changed | Select.Changed | Checkbox.Changed) -> None:
+        row = self._row_of(event.control)
+        if row is not None:
+            self._apply(row)
+
+    @on(Button.Pressed, ".remove")
+    def _remove(self, event: Button.Pressed) -> None:
+        row = self._row_of(event.button)
+        if row is not None and row.name:
+            self.session.remove_constraint(row.name)
+            self.refresh_view()
+
+    @on(Input.Changed, "#add-limit")
+    def _check_new(self, event: Input.Changed) -> None:
+        self._add(commit=False)
+
+    @on(Input.Submitted, "#add-limit")
+    @on(Button.Pressed, "#add")
+    def _add_pressed(self) -> None:
+        self._add(commit=True)
+
+    def _add(self, *, commit: bool) -> None:
+        error = self.query_one("#add-error", Static)
+        metric = self.query_one("#add-metric", Select).value
+        text = self.query_one("#add-limit", Input).value
+        if not isinstance(metric, str):
+            error.update(self.tr("constraints.pick_metric") if commit else "")
+            return
+        op = str(self.query_one("#add-op", Select).value)
+        try:
+            if commit:
+                self.session.set_constraint(metric, op, text, True)
+            else:
+                self.session.parse_limit(metric, text)
+        except McmError as e:
+            error.update(problem(e))
+            return
+        error.update("")
+        if commit:
+            self.query_one("#add-limit", Input).value = ""
+            self.refresh_view()
+
+
+__all__ = ["ConstraintsScreen", "LimitValidator", "problem"]

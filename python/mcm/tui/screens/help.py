@@ -1,0 +1,81 @@
+"""The help screen: the keys, the impossible triangle and the reference's FAQ, in the app's language."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+from mcm.cli.values import Lang
+from mcm.tui.i18n import faq, localize_bindings, t, triangle_text
+
+_KEYS = (
+    ("F2–F6", "step.scenario", "… step.export"),
+    ("ctrl+n / ctrl+b", "key.next", "key.back"),
+    ("tab / shift+tab", "", ""),
+    ("ctrl+p", "key.palette", ""),
+    ("ctrl+r", "key.reload", ""),
+    ("ctrl+s", "key.write", ""),
+    ("escape", "key.close", "key.cancel"),
+    ("ctrl+q", "key.quit", ""),
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Keys, triangle and FAQ; escape or F1 closes."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,f1,q", "close", "Close"),
+    ]
+
+    def __init__(self, lang: Lang) -> None:
+        super().__init__()
+        self.lang = lang
+        localize_bindings(self, lang)
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-box"):
+            yield Static(self._text(), id="help-text")
+        yield Footer()
+
+    def _text(self) -> Group:
+        lang = self.lang
+        keys = Table.grid(padding=(0, 2))
+        keys.add_column(no_wrap=True, style="bold")
+        keys.add_column()
+        focus = {"en": "move between fields", "zh": "在字段间移动"}[lang]
+        for key, a, b in _KEYS:
+            second = ""
+            if b.startswith("… "):
+                second = " … " + t(b[2:], lang)
+            elif b:
+                second = " / " + t(b, lang)
+            keys.add_row(key, (t(a, lang) if a else focus) + second)
+        parts: list[RenderableType] = [
+            Text(t("help.title", lang), style="bold underline"),
+            Text(t("help.intro", lang)),
+            Text(""),
+            Text(t("help.keys", lang), style="bold cyan"),
+            keys,
+            Text(""),
+            Text(t("help.triangle", lang), style="bold cyan"),
+            Text(triangle_text(lang)),
+            Text(""),
+            Text(t("help.faq", lang), style="bold cyan"),
+        ]
+        for question, answer in faq(lang):
+            parts += [Text(question, style="bold"), Text("  " + answer)]
+        return Group(*parts)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+__all__ = ["HelpScreen"]

@@ -1,0 +1,128 @@
+"""Step 4: the decision — verdict, constraint table, ranked plans with predicted metrics, the impossible triangle,
+what to relax, and the rule trace (why and why not), each rule linking to its ``file:line``."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.containers import VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Static
+
+from mcm.cli.render_decision import HEADINGS, plan_metrics, plan_rows
+from mcm.cli.values import label
+from mcm.engine.decision import Decision
+from mcm.exceptions import McmError
+from mcm.tui.screens.constraints import problem
+from mcm.tui.widgets.constraint_table import ConstraintTable
+from mcm.tui.widgets.trace_tree import TraceTree
+from mcm.tui.widgets.triangle import Triangle
+
+from .base import StepScreen
+
+
+class RecommendationsScreen(StepScreen):
+    """Decide on the session as it is now and show everything the decision says."""
+
+    STEP = "recommendations"
+
+    def body(self) -> Iterable[Widget]:
+        with VerticalScroll(id="rec-scroll"):
+            yield Static("", id="verdict")
+            yield ConstraintTable(self.lang, id="constraint-table")
+            yield Static("", id="plans")
+            yield Static(self.tr("rec.triangle"), classes="section")
+            yield Triangle(self.lang, id="triangle")
+            yield Static("", id="infeasible")
+            yield TraceTree(self.lang, id="trace")
+            yield Static("", id="warnings")
+
+    def refresh_view(self) -> None:
+        verdict = self.query_one("#verdict", Static)
+        parts = [
+            self.query_one(f"#{i}") for i in ("constraint-table", "plans", "triangle", "infeasible", "trace")
+        ]
+        try:
+            decision = self.session.decide()
+        except McmError as e:
+            verdict.update(Text(f"{self.tr('rec.error')}: {problem(e)}", style="bold red"))
+            for part in parts:
+                part.display = False
+            return
+        for part in parts:
+            part.display = True
+        self.show_decision(decision)
+
+    def show_decision(self, decision: Decision) -> None:
+        h = HEADINGS[self.lang]
+        ok = decision.meets_constraints
+        verdict = Text(f"{decision.scenario or '—'}: ", style="bold")
+        verdict.append(h["meets"] if ok else h["misses"], style="bold green" if ok else "bold red")
+        try:
+            argv = self.session.cli_args()
+            verdict.append(f"\n{self.tr('rec.cli')}: mcm advise {shlex.join(argv)}", style="dim")
+        except McmError:
+            pass
+        self.query_one("#verdict", Static).update(verdict)
+        self.query_one(ConstraintTable).show_decision(decision)
+        self.query_one("#plans", Static).update(self._plans(decision))
+        self.query_one(Triangle).show_decision(decision)
+        self.query_one("#infeasible", Static).update(self._infeasible(decision))
+        self.query_one(TraceTree).show_decision(decision)
+        warnings = Text("\n".join(f"! {w}" for w in decision.warnings), style="yellow")
+        self.query_one("#warnings", Static).update(warnings)
+
+    def _plans(self, decision: Decision) -> RenderableType:
+        h = HEADINGS[self.lang]
+        if not decision.plans:
+            return Text(self.tr("rec.no_plan"), style="dim")
+        metrics = plan_metrics(decision)
+        parts: list[RenderableType] = []
+        for plan in decision.plans:
+            title = Text(
+                f"{h['plan']} {plan.rank}: {' → '.join(plan.techniques) or '—'}  ", style="bold cyan"
+            )
+            title.append(
+                h["meets"] if plan.feasible else h["misses"], style="green" if plan.feasible else "red"
+            )
+            risk = f"{plan.accuracy_risk * 100:.3g} pp"
+            title.append(
+                "\n"
+                + self.tr("rec.gain", gain=f"{plan.core_gain:.3g}", risk=risk, difficulty=plan.difficulty),
+                style="dim",
+            )
+            table = Table(box=None, padding=(0, 1), header_style="bold", expand=False)
+            table.add_column(h["step"], no_wrap=True)
+            for m in metrics:
+                table.add_column(label(m, self.lang), overflow="fold")
+            for row in plan_rows(decision, plan, metrics, h):
+                table.add_row(*row)
+            parts += [title, table, Text("")]
+        return Group(*parts)
+
+    def _infeasible(self, decision: Decision) -> RenderableType:
+        inf = decision.infeasibility
+        if inf is None:
+            return Text("")
+        h = HEADINGS[self.lang]
+        out = Text(h["infeasible"] + "\n", style="bold red")
+        out.append(inf.message + "\n")
+        for option in inf.options:
+            relax = "; ".join(r.constraint for r in option.relax)
+            out.append(
+                f"  {self.tr('rec.relax')}: {relax}  ({' → '.join(option.plan) or '—'})\n", style="yellow"
+            )
+        out.append(inf.triangle, style="italic")
+        return out
+
+    @on(TraceTree.Jump)
+    def _jump(self, event: TraceTree.Jump) -> None:
+        self.mcm.action_show_rule(event.pos)
+
+
+__all__ = ["RecommendationsScreen"]

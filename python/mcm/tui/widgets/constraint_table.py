@@ -1,0 +1,43 @@
+"""The constraint checks of a decision as a table: metric, limit, measured, ratio, status (coloured)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from mcm.cli.render_decision import HEADINGS
+from mcm.cli.values import Lang, label, show
+from mcm.engine.decision import Decision
+
+_STYLE = {"met": "green", "violated": "bold red", "unknown": "yellow"}
+
+
+class ConstraintTable(DataTable[str | Text]):
+    """Met / violated / unknown for every constraint; :meth:`show_decision` refills it."""
+
+    DEFAULT_CSS = """
+    ConstraintTable { height: 2; }
+    """
+
+    def __init__(self, lang: Lang, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.lang = lang
+
+    def show_decision(self, decision: Decision) -> None:
+        h = HEADINGS[self.lang]
+        self.clear(columns=True)
+        self.add_columns(h["metric"], h["limit"], h["value"], h["ratio"], h["status"])
+        for c in decision.constraints:
+            soft = "" if c.hard else " (prefer)"
+            self.add_row(
+                label(c.metric, self.lang),
+                f"{c.op} {show(c.metric, c.limit)}{soft}",
+                show(c.metric, c.value),
+                "—" if c.ratio is None else f"{c.ratio:.2f}x",
+                Text(c.status, style=_STYLE.get(c.status, "")),
+                key=c.metric,
+            )
+        self.styles.height = len(decision.constraints) + 1  # every row shown; the screen scrolls
+
+
+__all__ = ["ConstraintTable"]

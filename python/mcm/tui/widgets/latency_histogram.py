@@ -1,0 +1,37 @@
+"""The latency histogram of a measurement's primary batch, drawn by :func:`mcm.measure.render.histogram`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import Static
+
+from mcm.cli.values import Lang
+from mcm.tui.i18n import t
+
+
+class LatencyHistogram(Static):
+    """Empty until :meth:`show_report` is given a :class:`~mcm.measure.MeasureReport` with samples."""
+
+    DEFAULT_CSS = """
+    LatencyHistogram { height: auto; }
+    """
+
+    def __init__(self, lang: Lang, *, id: str | None = None) -> None:
+        super().__init__("", id=id, markup=False)
+        self.lang = lang
+
+    def show_report(self, report: Any, bins: int = 8) -> None:
+        """Draw the primary batch's per-call samples (nothing when the report has none)."""
+        from mcm.measure.render import histogram  # numpy and the native histogram: only once measured
+
+        primary = report.to_dict().get("latency", {}).get("primary_batch")
+        samples = report.samples.get(primary) if primary is not None else None
+        if samples is None or not samples.size:
+            self.update("")
+            return
+        title = t("baseline.histogram", self.lang, batch=primary, n=f"{samples.size:,}")
+        self.update("\n".join([title, *histogram(samples, bins)]))
+
+
+__all__ = ["LatencyHistogram"]

@@ -1,0 +1,108 @@
+"""Pilot tests of the baseline screen: typed values, a loaded report, a measurement in a worker thread."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widget import Widget
+from textual.widgets import Input, Select, Static
+
+from mcm.tui.app import McmApp
+from mcm.tui.widgets.latency_histogram import LatencyHistogram
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def sync(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an async pilot test with asyncio (no async pytest plugin is installed)."""
+
+    @functools.wraps(test)
+    def run(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(test(*args, **kwargs))
+
+    return run
+
+
+@pytest.fixture(autouse=True)
+def _repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+
+
+def _row(app: McmApp, metric: str) -> Widget:
+    return next(r for r in app.screen.query("#measured-rows .form-row") if r.name == metric)
+
+
+@sync
+async def test_typed_values_are_checked() -> None:
+    app = McmApp(lang="en", scenario="mobile")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f4")
+        await pilot.pause()
+        row = _row(app, "model_size_mb")
+        field = row.query_one(Input)
+        field.value = "98 ms"
+        await pilot.pause()
+        assert "does not fit" in str(row.query_one(".error", Static).render())
+        assert "model_size_mb" not in app.session.measured
+        field.value = "98 MB"
+        await pilot.pause()
+        assert app.session.measured["model_size_mb"] == 98.0
+        assert str(row.query_one(".error", Static).render()) == ""
+
+
+@sync
+async def test_load_a_report(tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"metrics": {"latency_ms": 120.0, "model_size_mb": 98.0}}), encoding="utf-8")
+    app = McmApp(lang="en", scenario="mobile")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f4")
+        path = app.screen.query_one("#report-path", Input)
+        path.value = str(tmp_path / "missing.json")
+        path.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "cannot read" in str(app.screen.query_one("#load-status", Static).render())
+        path.value = str(report)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.session.measured == {"latency_ms": 120.0, "model_size_mb": 98.0}
+        assert _row(app, "latency_ms").query_one(Input).value == "120 ms"
+
+
+@sync
+async def test_env_fact_is_set_and_bad_text_rejected() -> None:
+    app = McmApp(lang="en", scenario="mobile")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f4")
+        await pilot.pause()
+        rows = {r.name: r for r in app.screen.query(".fact-row")}
+        rows["env.nvidia_gpu"].query_one(Select).value = "true"
+        rows["env.threads"].query_one(Input).value = "four"
+        await pilot.pause()
+        assert app.session.env["nvidia_gpu"] is True
+        assert "threads" not in app.session.env
+        assert rows["env.threads"].query_one(".fact-label").has_class("error")
+
+
+@sync
+async def test_measure_the_demo_model_in_a_worker() -> None:
+    app = McmApp(lang="en", scenario="mobile", measure_options={"min_time": 0.05, "batches": (1,)})
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("f4")
+        await pilot.pause()
+        app.screen.query_one("#model-path", Input).value = "demo"
+        app.screen.query_one("#measure").focus()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "latency_ms" in app.session.measured
+        assert "Measured demo" in str(app.screen.query_one("#measure-status", Static).render())
+        assert "Latency histogram" in str(app.screen.query_one(LatencyHistogram).render())
+        assert "cpu_avx2" in app.session.env  # the provenance's facts

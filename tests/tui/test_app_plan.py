@@ -1,0 +1,164 @@
+"""Pilot tests of the recommendations and export screens: the same decision as `mcm advise`, valid exports."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import io
+import json
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+from textual.widgets import Input, Static
+
+from mcm.cli.main import main as mcm_main
+from mcm.tui.app import McmApp
+from mcm.tui.screens.source import SourceScreen
+from mcm.tui.screens.technique import TechniqueScreen
+from mcm.tui.widgets.trace_tree import TraceTree
+
+ROOT = Path(__file__).resolve().parents[2]
+FACTS = {"model_size_mb": "98 MB", "latency_ms": "120 ms", "power_w": "3 W", "accuracy": "94.5 %"}
+
+
+def sync(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an async pilot test with asyncio (no async pytest plugin is installed)."""
+
+    @functools.wraps(test)
+    def run(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(test(*args, **kwargs))
+
+    return run
+
+
+@pytest.fixture(autouse=True)
+def _repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+
+
+def text_of(widget: Static) -> str:
+    """What a Static shows, as plain text (its content may be any Rich renderable)."""
+    console = Console(width=100, record=True, file=io.StringIO())
+    console.print(widget.content)
+    return console.export_text()
+
+
+def advise_json(argv: list[str]) -> tuple[int, dict[str, Any]]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = mcm_main(["advise", *argv, "--format", "json"])
+    return code, json.loads(out.getvalue())
+
+
+def mobile_app() -> McmApp:
+    app = McmApp(lang="en", scenario="mobile")
+    for metric, text in FACTS.items():
+        app.session.set_measured(metric, text)
+    app.session.set_data("calibration", "true")
+    app.session.set_constraint("latency_ms", "<", "80 ms", True)
+    return app
+
+
+@sync
+async def test_the_plan_on_screen_is_the_plan_of_mcm_advise() -> None:
+    app = mobile_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("f5")
+        await pilot.pause()
+        decision = app.session.decision
+        assert decision is not None
+        code, expected = advise_json(app.session.cli_args())
+        assert decision.to_dict() == expected
+        assert code == (0 if decision.meets_constraints else 1)
+        plans = text_of(app.screen.query_one("#plans", Static))
+        top = decision.plans[0]
+        assert f"Plan 1: {' → '.join(top.techniques)}" in plans
+        verdict = str(app.screen.query_one("#verdict", Static).render())
+        assert "mcm advise rules --scenario mobile" in verdict
+        triangle = str(app.screen.query_one("#triangle").render())
+        assert "accuracy" in triangle and "latency" in triangle and "resources" in triangle
+        await pilot.press("ctrl+q")
+    assert app.return_value is decision
+
+
+@sync
+async def test_a_trace_entry_opens_its_rule() -> None:
+    app = mobile_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("f5")
+        await pilot.pause()
+        tree = app.screen.query_one(TraceTree)
+        tree.focus()
+        fired = next(e for e in app.session.decision.trace if e.status == "fired")  # type: ignore[union-attr]
+        tree.post_message(TraceTree.Jump(fired.pos))
+        await pilot.pause()
+        assert isinstance(app.screen, SourceScreen)
+        text = str(app.screen.query_one("#source-text", Static).render())
+        assert f"rule {fired.rule}:" in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, SourceScreen)
+
+
+@sync
+async def test_a_decision_error_is_a_message_not_a_crash() -> None:
+    app = McmApp(lang="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f5")
+        await pilot.pause()
+        assert "Cannot decide" in str(app.screen.query_one("#verdict", Static).render())
+
+
+@sync
+async def test_export_writes_valid_files(tmp_path: Path) -> None:
+    app = mobile_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("f5")
+        await pilot.pause()
+        await pilot.press("f6")
+        await pilot.pause()
+        for key, name in (("json", "plan.json"), ("markdown", "plan.md"), ("rules", "edited.rules")):
+            app.screen.query_one(f"#export-{key}", Input).value = str(tmp_path / name)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "Wrote" in str(app.screen.query_one("#export-status", Static).render())
+        decision = app.session.decision
+    assert decision is not None
+    plan = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    assert plan["schema"] == "mcm.decision/1" and plan == decision.to_dict()
+    assert (tmp_path / "plan.md").read_text(encoding="utf-8").startswith("# mcm advise: mobile")
+    code, again = advise_json(app.session.cli_args(rules_file=tmp_path / "edited.rules"))
+    assert code in (0, 1)
+    assert again["plans"] == plan["plans"] and again["meets_constraints"] == plan["meets_constraints"]
+
+
+@sync
+async def test_palette_explains_a_technique() -> None:
+    app = McmApp(lang="en")
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"explain technique: int8_static")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, TechniqueScreen)
+        assert app.screen.technique.name == "int8_static"
+        text = str(app.screen.query_one("#technique-text", Static).render())
+        assert "Effects" in text and "Requires" in text
+
+
+@sync
+async def test_help_shows_the_faq_in_chinese() -> None:
+    app = McmApp(lang="zh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        text = text_of(app.screen.query_one("#help-text", Static))
+        assert "Q1 延迟高怎么办" in text and "不可能三角" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.current_mode == "scenario"
