@@ -158,6 +158,7 @@ def _plot(result: Result, path: Path) -> str | None:
             c.metrics["accuracy"],
             c.metrics.get("model_size_mb", 0.0),
             "chosen" if c is result.best else c.status,
+            c.name,
         )
         for c in [result.onnx_baseline, *result.candidates]
         if "accuracy" in c.metrics and (not c.chain or c.paired.get("vs_onnx_fp32"))
