@@ -8,11 +8,12 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import FAST, RunCli
 
+from conftest import FAST, RunCli
 from mcm import metrics
-from mcm.measure import SCHEMA, read_metrics, write_atomic
+from mcm.measure import SCHEMA, measure_model, read_metrics, write_atomic
 from mcm.measure.report import NOT_MEASURED
+from mcm.timing import LatencyReport
 
 SECTIONS = (
     "schema",
@@ -214,3 +215,28 @@ def _demo_onnx() -> Path:
     from mcm import demo
 
     return demo.ONNX_PATH
+
+
+def test_each_batch_timing_is_handed_over_as_soon_as_it_is_done() -> None:
+    """``on_latency`` sees batch 1's samples while the run goes on (before batch 4 is timed)."""
+    events: list[str] = []
+
+    def on_latency(batch: int, rep: LatencyReport) -> None:
+        assert rep.samples.size == rep.calls > 0
+        events.append(f"timed {batch}")
+
+    report = measure_model(
+        "demo",
+        batches=(1, 4),
+        min_time=0.03,
+        min_count=10,
+        progress=lambda step, steps, phase, seconds: events.append(phase),
+        on_latency=on_latency,
+    )
+    assert [e for e in events if e.startswith(("timed", "timing"))] == [
+        "timing batch 1",
+        "timed 1",
+        "timing batch 4",
+        "timed 4",
+    ]
+    assert set(report.samples) == {1, 4}

@@ -31,6 +31,8 @@ from mcm.timing import LatencyReport, time_callable
 
 #: ``progress(step, steps, label, expected_seconds)``: called as each phase starts.
 Progress = Callable[[int, int, str, float], None]
+#: Called with each batch size's latency report as soon as it is timed (a live histogram while the run goes on).
+OnLatency = Callable[[int, LatencyReport], None]
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ def measure_model(
     qps: float | None = None,
     reference: Any = None,
     progress: Progress | None = None,
+    on_latency: OnLatency | None = None,
     seed: int = 0,
 ) -> MeasureReport:
     """Measure ``model`` — a path (.onnx, TorchScript, .pt2), ``package.module:factory``, ``"demo"``, a torch
@@ -80,7 +83,9 @@ def measure_model(
     array per input and optional labels ``y`` (the demo uses its eval set); ``inputs`` are example arrays for a
     callable. Each batch size is timed until ``min_count`` calls and ``min_time`` seconds are done (at most
     ``max_time``, default ``max(10, 2 × min_time)``). ``price_per_hour`` and ``qps`` give the cost; ``reference``
-    is another model to compare outputs (and accuracy) with. Bad input raises :class:`McmError` subclasses.
+    is another model to compare outputs (and accuracy) with. ``progress(step, steps, phase, seconds)`` hears of
+    each phase; ``on_latency(batch, report)`` gets each batch size's timing as soon as it is done. Bad input raises
+    :class:`McmError` subclasses.
     """
     settings = _settings(
         threads, batches, min_time, min_count, max_time, warmup, repeats, price_per_hour, qps, seed
@@ -105,7 +110,7 @@ def measure_model(
             example=inputs,
             seed=seed,
         )
-        run = _Run(source.name, runner, plan, settings, say, dataset, reference is not None)
+        run = _Run(source.name, runner, plan, settings, say, dataset, reference is not None, on_latency)
         run.measure(window)
         results = run.results(source.to_dict())
         try:
@@ -135,8 +140,10 @@ class _Run:
         say: Progress,
         dataset: Dataset | None,
         with_reference: bool,
+        on_latency: OnLatency | None = None,
     ) -> None:
         self.name, self.runner, self.plan, self.settings, self.say = name, runner, plan, settings, say
+        self.on_latency = on_latency
         self.dataset = dataset
         self.tally = health.Tally()
         self.latency: dict[int, LatencyReport] = {}
@@ -273,6 +280,8 @@ class _Run:
                 self.energy = power.measure(meter, timed)
             else:
                 timed()
+            if self.on_latency is not None:
+                self.on_latency(batch, self.latency[batch])
             if self.latency[batch].stop_reason == "interrupted":
                 self.stop_reason, self.interrupted_during = "interrupted", self._phase
                 return
@@ -394,4 +403,4 @@ def _silent(step: int, steps: int, label: str, seconds: float) -> None:
     return None
 
 
-__all__ = ["Progress", "Settings", "measure_model"]
+__all__ = ["OnLatency", "Progress", "Settings", "measure_model"]
