@@ -167,7 +167,9 @@ def load_torchscript(path: Path, *, threads: int) -> TorchRunner:
     load: Callable[..., Any] = torch.jit.load  # untyped in torch's stubs
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)  # "torch.jit.load is deprecated"
+            # "torch.jit.load is deprecated": a FutureWarning in some torch versions, a DeprecationWarning in others
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
             module = load(str(path), map_location="cpu")
     except Exception as e:  # torch raises RuntimeError with a long, multi-line message
         raise ModelError(f"{path}: not a loadable TorchScript file: {str(e).splitlines()[0]}") from e
@@ -187,7 +189,9 @@ def load_exported(path: Path, *, threads: int) -> TorchRunner:
 
     load: Callable[[str], Any] = torch.export.load  # untyped in torch's stubs
     try:
-        program = load(str(path))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # torch 2.11: "the given buffer is not writable"
+            program = load(str(path))
     except Exception as e:  # a corrupt archive fails in many ways inside torch
         raise ModelError(f"{path}: not a loadable torch.export program: {str(e).splitlines()[0]}") from e
     user = set(program.graph_signature.user_inputs)
