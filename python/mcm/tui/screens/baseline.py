@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from textual import on, work
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.validation import ValidationResult, Validator
 from textual.widget import Widget
 from textual.widgets import Button, Input, ProgressBar, Select, Static
@@ -56,7 +56,7 @@ class BaselineScreen(StepScreen):
     def body(self) -> Iterable[Widget]:
         with VerticalScroll(id="baseline-scroll"):
             yield Static(self.tr("baseline.type"), classes="section")
-            yield VerticalScroll(id="measured-rows", classes="auto")
+            yield Vertical(id="measured-rows", classes="auto")  # not a second scroll stop for tab
             yield Static(self.tr("baseline.load"), classes="section")
             with Horizontal(classes="form-row"):
                 yield Input(placeholder=self.tr("baseline.path"), id="report-path", compact=True)
@@ -97,9 +97,13 @@ class BaselineScreen(StepScreen):
             self.run_worker(self._rebuild(), exclusive=True, group="rebuild")
 
     async def _rebuild(self) -> None:
-        box = self.query_one("#measured-rows", VerticalScroll)
+        box = self.query_one("#measured-rows", Vertical)
         await box.remove_children()
         await box.mount_all(self._measured_row(m) for m in self._metrics())
+        if self.focused is None or isinstance(self.focused, VerticalScroll):
+            first = box.query(Input)  # typing lands in the first field, not on the scroll container
+            if first:
+                first.first().focus(scroll_visible=False)
 
     def _measured_row(self, metric: str) -> Widget:
         value = self.session.measured.get(metric)

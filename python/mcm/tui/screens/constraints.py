@@ -1,12 +1,12 @@
 """Step 2: the scenario's constraints as a form — prefilled, units shown, each limit checked as it is typed with
-the error beside the field; add a constraint on any catalogue metric, remove one, toggle hard / prefer."""
+the error on a line below the field; add a constraint on any catalogue metric, remove one, toggle hard / prefer."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from textual import on
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.validation import ValidationResult, Validator
 from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Select, Static
@@ -16,6 +16,12 @@ from mcm.cli.values import label
 from mcm.exceptions import McmError
 from mcm.tui.screens.base import StepScreen
 from mcm.tui.session import OPS, ConstraintRow, Session
+
+
+def show_error(widget: Static, text: str) -> None:
+    """Show an error line, or hide it while there is none."""
+    widget.update(text)
+    widget.display = bool(text)
 
 
 def problem(error: McmError) -> str:
@@ -59,7 +65,7 @@ class ConstraintsScreen(StepScreen):
             yield Select[str]([(o, o) for o in OPS], value="<", allow_blank=False, id="add-op", compact=True)
             yield Input(placeholder="50 ms", id="add-limit", compact=True)
             yield Button(self.tr("constraints.add_button"), id="add", compact=True)
-            yield Static("", id="add-error", classes="error")
+        yield Static("", id="add-error", classes="error row-error")
 
     def refresh_view(self) -> None:
         title = self.query_one("#constraints-title", Static)
@@ -87,7 +93,7 @@ class ConstraintsScreen(StepScreen):
             first.first().focus()
 
     def _row(self, i: int, row: ConstraintRow) -> Widget:
-        widget = Horizontal(
+        fields = Horizontal(
             Static(label(row.metric, self.lang), classes="metric"),
             Select[str]([(o, o) for o in OPS], value=row.op, allow_blank=False, compact=True, classes="op"),
             Input(
@@ -100,10 +106,12 @@ class ConstraintsScreen(StepScreen):
             Static(row.unit, classes="unit"),
             Checkbox(self.tr("constraints.hard"), row.hard, compact=True, classes="hard"),
             Button("✕", compact=True, classes="remove", tooltip=self.tr("constraints.remove")),
-            Static("", classes="error"),
-            classes="form-row constraint-row",
-            name=row.metric,
+            classes="form-row",
         )
+        # the error goes on its own line below the fields: beside them it had ~12 columns at 80x24
+        error = Static("", classes="error row-error")
+        error.display = False
+        widget = Vertical(fields, error, classes="constraint-row", name=row.metric)
         self._initial[row.metric] = (row.op, row.shown, row.hard)
         return widget
 
@@ -114,24 +122,24 @@ class ConstraintsScreen(StepScreen):
         error = row.query_one(".error", Static)
         result = limit.validate(limit.value)
         if result is not None and not result.is_valid:
-            error.update(" ".join(result.failure_descriptions))
+            show_error(error, " ".join(result.failure_descriptions))
             return
         op = str(row.query_one(".op", Select).value)
         hard = row.query_one(".hard", Checkbox).value
         if self._initial.get(metric) == (op, limit.value, hard):
-            error.update("")
+            show_error(error, "")
             return  # as shown: a scenario row stays the scenario's
         try:
             self.session.set_constraint(metric, op, limit.value, hard)
         except McmError as e:
-            error.update(problem(e))
+            show_error(error, problem(e))
             return
-        error.update("")
+        show_error(error, "")
         self._shown = (self.session.scenario, tuple(self.session.constraints))
 
     def _row_of(self, widget: Widget) -> Widget | None:
         for node in widget.ancestors:
-            if isinstance(node, Horizontal) and node.has_class("constraint-row"):
+            if isinstance(node, Widget) and node.has_class("constraint-row"):
                 return node
         return None
 
@@ -163,8 +171,11 @@ class ConstraintsScreen(StepScreen):
         error = self.query_one("#add-error", Static)
         metric = self.query_one("#add-metric", Select).value
         text = self.query_one("#add-limit", Input).value
+        if not commit and not text.strip():
+            show_error(error, "")  # nothing typed yet (or the field was just cleared by an add)
+            return
         if not isinstance(metric, str):
-            error.update(self.tr("constraints.pick_metric") if commit else "")
+            show_error(error, self.tr("constraints.pick_metric") if commit else "")
             return
         op = str(self.query_one("#add-op", Select).value)
         try:
@@ -173,9 +184,9 @@ class ConstraintsScreen(StepScreen):
             else:
                 self.session.parse_limit(metric, text)
         except McmError as e:
-            error.update(problem(e))
+            show_error(error, problem(e))
             return
-        error.update("")
+        show_error(error, "")
         if commit:
             self.query_one("#add-limit", Input).value = ""
             self.refresh_view()

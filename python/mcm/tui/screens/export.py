@@ -52,6 +52,8 @@ class ExportScreen(StepScreen):
             field = self.query_one(f"#export-{key}", Input)
             if not field.value:
                 field.value = default
+        if self.focused is None or isinstance(self.focused, VerticalScroll):
+            self.query_one("#export-json", Input).focus(scroll_visible=False)  # typing lands in a field
         preview = self.query_one("#rules-preview", Static)
         try:
             preview.update(constraints_rules_text(self.session))

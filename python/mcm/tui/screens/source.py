@@ -32,7 +32,8 @@ def split_pos(pos: str) -> tuple[str, int]:
 def excerpt(pos: str, lang: Lang, context: int = CONTEXT) -> Text:
     """The file's lines around the position, numbered, the line itself highlighted."""
     file, line = split_pos(pos)
-    out = Text(f"{pos}\n\n", style="bold")
+    out = Text()
+    out.append(f"{pos}\n\n", style="bold")  # not Text(..., style=): that would make every line bold
     try:
         lines = Path(file).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):

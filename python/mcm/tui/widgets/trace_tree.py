@@ -5,6 +5,8 @@ Each node's data is the ``file:line:col`` it points at (or None); selecting a no
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import Tree
@@ -22,6 +24,11 @@ _STYLE = {
     "not_fired": "",
     "skipped": "dim",
 }
+
+
+def short_pos(pos: str) -> str:
+    """``/long/path/rules/mobile.rules:20:8`` → ``mobile.rules:20:8`` (the full position opens on enter)."""
+    return Path(pos).name if pos else pos
 
 
 class TraceTree(Tree[str | None]):
@@ -53,7 +60,7 @@ class TraceTree(Tree[str | None]):
                 tables[entry.table] = parent
             head = Text(f"{_MARK[entry.status]} {entry.rule} ", style=_STYLE.get(entry.status, ""))
             head.append(entry.status.replace("_", " "))
-            head.append(f"  {entry.pos}", style="dim")
+            head.append(f"  {short_pos(entry.pos)}", style="dim")
             node = parent.add(head, data=entry.pos, expand=entry.status in ("fired", "error", "inapplicable"))
             if entry.explanation:
                 node.add_leaf(entry.explanation, data=entry.pos)
@@ -68,7 +75,7 @@ class TraceTree(Tree[str | None]):
                 head.append(w.message)
                 node = why.add(head, data=w.pos, expand=False)
                 if w.pos:
-                    node.add_leaf(Text(w.pos, style="dim"), data=w.pos)
+                    node.add_leaf(Text(short_pos(w.pos), style="dim"), data=w.pos)
                 if w.detail:
                     node.add_leaf(w.detail, data=w.pos)
         self.root.expand()
