@@ -120,8 +120,14 @@ async def test_export_writes_valid_files(tmp_path: Path) -> None:
         await pilot.pause()
         await pilot.press("f6")
         await pilot.pause()
-        for key, name in (("json", "plan.json"), ("markdown", "plan.md"), ("rules", "edited.rules")):
-            app.screen.query_one(f"#export-{key}", Input).value = str(tmp_path / name)
+        fields = {
+            "folder": str(tmp_path),
+            "json": "plan.json",
+            "markdown": "plan.md",
+            "rules": "edited.rules",
+        }
+        for key, value in fields.items():
+            app.screen.query_one(f"#export-{key}", Input).value = value
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert "Wrote" in str(app.screen.query_one("#export-status", Static).render())
@@ -133,6 +139,29 @@ async def test_export_writes_valid_files(tmp_path: Path) -> None:
     code, again = advise_json(app.session.cli_args(rules_file=tmp_path / "edited.rules"))
     assert code in (0, 1)
     assert again["plans"] == plan["plans"] and again["meets_constraints"] == plan["meets_constraints"]
+
+
+@sync
+async def test_export_is_all_or_nothing(tmp_path: Path) -> None:
+    """A missing folder, or one target that cannot be written, leaves no file at all and says why."""
+    (tmp_path / "plan.md").mkdir()  # the Markdown target is a directory: that write must fail
+    app = mobile_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("f6")
+        await pilot.pause()
+        folder = app.screen.query_one("#export-folder", Input)
+        names = {"json": "plan.json", "markdown": "plan.md", "rules": "edited.rules"}
+        for key, value in names.items():
+            app.screen.query_one(f"#export-{key}", Input).value = value
+        folder.value = str(tmp_path / "missing")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "no such folder" in str(app.screen.query_one("#export-status", Static).render())
+        folder.value = str(tmp_path)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "it is a directory" in str(app.screen.query_one("#export-status", Static).render())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.md"]  # no plan.json, no temporary file
 
 
 @sync

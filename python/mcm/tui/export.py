@@ -19,6 +19,7 @@ import errno
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,27 +48,41 @@ class ExportError(McmError):
 
 def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically; returns the path. Raises :class:`ExportError`."""
-    target = Path(os.fspath(path))
-    if target.is_dir():
-        raise ExportError(f"cannot write {target}: it is a directory", target, "name a file inside it")
-    directory = target.parent
-    temporary: Path | None = None
+    return write_all({path: text})[0]
+
+
+def write_all(files: Mapping[str | os.PathLike[str], str]) -> list[Path]:
+    """Write several files all or nothing: each is staged next to its target and synced, and only when every one
+    is staged are they renamed into place; on any failure no target is touched. Raises :class:`ExportError`."""
+    staged: list[tuple[Path, Path]] = []
     try:
-        temporary, fd = _temporary(directory, target.name)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-        temporary = None
-        _sync_directory(directory)
-    except OSError as e:
-        raise ExportError(f"cannot write {target}: {e.strerror or e}", target, _hint(e)) from e
+        for path, text in files.items():
+            target = Path(os.fspath(path))
+            if target.is_dir():
+                raise ExportError(
+                    f"cannot write {target}: it is a directory", target, "name a file inside it"
+                )
+            try:
+                temporary, fd = _temporary(target.parent, target.name)
+                staged.append((temporary, target))
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(text.encode("utf-8"))
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            except OSError as e:
+                raise ExportError(f"cannot write {target}: {e.strerror or e}", target, _hint(e)) from e
+        for temporary, target in staged:
+            try:
+                os.replace(temporary, target)
+            except OSError as e:
+                raise ExportError(f"cannot write {target}: {e.strerror or e}", target, _hint(e)) from e
+            _sync_directory(target.parent)
+        done, staged = [target for _, target in staged], []
+        return done
     finally:
-        if temporary is not None:
+        for temporary, _ in staged:
             with contextlib.suppress(OSError):
                 temporary.unlink()
-    return target
 
 
 def _temporary(directory: Path, name: str) -> tuple[Path, int]:
@@ -175,6 +190,32 @@ def constraints_rules_text(session: Session, filename: str = "<mcm-tui export>")
 
 def write_constraints_rules(session: Session, path: str | os.PathLike[str]) -> Path:
     """Write :func:`constraints_rules_text` to ``path`` atomically; never over a rules file the session reads."""
+    return write_atomic(path, _rules_export(session, path))
+
+
+def export_all(
+    session: Session,
+    decision: Decision,
+    *,
+    json_path: str | os.PathLike[str] | None = None,
+    markdown_path: str | os.PathLike[str] | None = None,
+    rules_path: str | os.PathLike[str] | None = None,
+) -> list[Path]:
+    """Write the plan as JSON and Markdown and the constraints as rules (each one given), all or nothing."""
+    files: dict[str | os.PathLike[str], str] = {}
+    if json_path:
+        files[json_path] = plan_json(decision)
+    if markdown_path:
+        files[markdown_path] = plan_markdown(decision, session.lang)
+    if rules_path:
+        files[rules_path] = _rules_export(session, rules_path)
+    if len({Path(os.fspath(p)).resolve() for p in files}) < len(files):
+        raise ExportError("two exports name the same file", next(iter(files)), "give each a different name")
+    return write_all(files)
+
+
+def _rules_export(session: Session, path: str | os.PathLike[str]) -> str:
+    """The rules text for ``path``, refused when ``path`` is one of the files the session reads."""
     target = Path(os.fspath(path))
     inputs = {
         Path(session.loaded_from, f.path).resolve() for f in session.ruleset.files if f.path != "<string>"
@@ -185,7 +226,7 @@ def write_constraints_rules(session: Session, path: str | os.PathLike[str]) -> P
             target,
             "choose another name, e.g. my-scenario.rules",
         )
-    return write_atomic(target, constraints_rules_text(session, os.fspath(target)))
+    return constraints_rules_text(session, os.fspath(target))
 
 
 def _edits(session: Session) -> list[str]:
@@ -347,8 +388,10 @@ def _verify(
 __all__ = [
     "ExportError",
     "constraints_rules_text",
+    "export_all",
     "plan_json",
     "plan_markdown",
+    "write_all",
     "write_atomic",
     "write_constraints_rules",
     "write_plan_json",

@@ -115,6 +115,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "rec.cli": ("Same as", "等同于"),
     # export
     "export.title": ("Export the plan and the constraints", "导出方案与约束"),
+    "export.folder": ("Folder", "目录"),
     "export.json": ("Plan as JSON", "方案 JSON"),
     "export.markdown": ("Plan as Markdown", "方案 Markdown"),
     "export.rules": ("Constraints as a .rules file", "约束 .rules 文件"),

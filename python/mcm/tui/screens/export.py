@@ -1,10 +1,12 @@
 """Step 5: write the plan as JSON and Markdown, and the edited constraints as a ``.rules`` file that
-``mcm advise`` accepts; show the command that reproduces the decision from it."""
+``mcm advise`` accepts, into one folder, all or nothing; show the command that reproduces the decision from it."""
 
 from __future__ import annotations
 
+import os
 import shlex
 from collections.abc import Iterable
+from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -15,10 +17,16 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Static
 
 from mcm.exceptions import McmError
+from mcm.tui.export import ExportError
 from mcm.tui.screens.base import StepScreen
 from mcm.tui.screens.constraints import problem
 
-_FIELDS = (("json", "export.json"), ("markdown", "export.markdown"), ("rules", "export.rules"))
+_FIELDS = (
+    ("folder", "export.folder"),
+    ("json", "export.json"),
+    ("markdown", "export.markdown"),
+    ("rules", "export.rules"),
+)
 
 
 class ExportScreen(StepScreen):
@@ -45,6 +53,7 @@ class ExportScreen(StepScreen):
 
         name = self.session.scenario or "mcm"
         for key, default in (
+            ("folder", "."),
             ("json", f"{name}-plan.json"),
             ("markdown", f"{name}-plan.md"),
             ("rules", f"{name}-constraints.rules"),
@@ -62,32 +71,32 @@ class ExportScreen(StepScreen):
 
     @on(Button.Pressed, "#write")
     def action_write(self) -> None:
-        from mcm.tui.export import write_constraints_rules, write_plan_json, write_plan_markdown
+        from mcm.tui.export import export_all
 
         status = self.query_one("#export-status", Static)
-        paths = {key: self.query_one(f"#export-{key}", Input).value.strip() for key, _ in _FIELDS}
+        fields = {key: self.query_one(f"#export-{key}", Input).value.strip() for key, _ in _FIELDS}
+        folder = Path(os.path.expanduser(fields.pop("folder") or "."))
+        paths = {key: str(folder / name) if name else "" for key, name in fields.items()}
         try:
-            decision = self.session.decision or self.session.decide()
-            written = []
-            if paths["json"]:
-                write_plan_json(decision, paths["json"])
-                written.append(paths["json"])
-            if paths["markdown"]:
-                write_plan_markdown(decision, paths["markdown"], self.lang)
-                written.append(paths["markdown"])
-            if paths["rules"]:
-                write_constraints_rules(self.session, paths["rules"])
-                written.append(paths["rules"])
-        except (McmError, OSError) as e:
-            message = problem(e) if isinstance(e, McmError) else f"{e.filename}: {e.strerror}"
-            status.update(Text(message, style="bold red"))
+            if not folder.is_dir():
+                raise ExportError(f"{folder}: no such folder", folder, "create it first, or choose another")
+            written = export_all(
+                self.session,
+                self.session.decision or self.session.decide(),
+                json_path=paths["json"],
+                markdown_path=paths["markdown"],
+                rules_path=paths["rules"],
+            )
+        except McmError as e:
+            status.update(Text(problem(e), style="bold red"))
             return
-        out = Text(self.tr("export.wrote", files=", ".join(written)), style="green")
+        names = ", ".join(str(p) for p in written)
+        out = Text(self.tr("export.wrote", files=names), style="green")
         if paths["rules"]:
             argv = self.session.cli_args(rules_file=paths["rules"])
             out.append(f"\n{self.tr('rec.cli')}: mcm advise {shlex.join(argv)}", style="dim")
         status.update(out)
-        self.notify(self.tr("export.wrote", files=", ".join(written)))
+        self.notify(self.tr("export.wrote", files=names))
 
 
 __all__ = ["ExportScreen"]
