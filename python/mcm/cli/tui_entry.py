@@ -18,7 +18,10 @@ def parser() -> argparse.ArgumentParser:
     from mcm.cli.advise import default_lang
 
     p = argparse.ArgumentParser(
-        prog="mcm-tui", description="Guided model-compression advice in the terminal."
+        prog="mcm-tui",
+        description="Guided model-compression advice in the terminal.",
+        epilog="exit status, as mcm advise: 0 when the last plan on screen meets every hard constraint, "
+        "1 when it does not (or no plan was reached), 2 on bad input",
     )
     p.add_argument(
         "rules",

@@ -112,7 +112,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "核心收益 ×{gain}，精度风险 {risk}，难度 {difficulty}",
     ),
     "rec.error": ("Cannot decide", "无法决策"),
-    "rec.cli": ("Same as", "等同于"),
+    "rec.cli": ("The same advice on the command line", "等同的命令行"),
     # export
     "export.title": ("Export the plan and the constraints", "导出方案与约束"),
     "export.folder": ("Folder", "目录"),

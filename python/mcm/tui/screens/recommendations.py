@@ -12,7 +12,7 @@ from rich.text import Text
 from textual import on
 from textual.containers import VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import Collapsible, Static
 
 from mcm.cli.render_decision import HEADINGS, plan_metrics, plan_rows
 from mcm.cli.values import label
@@ -41,6 +41,8 @@ class RecommendationsScreen(StepScreen):
             yield Static("", id="infeasible")
             yield TraceTree(self.lang, id="trace")
             yield Static("", id="warnings")
+            with Collapsible(title=self.tr("rec.cli"), id="cli-box"):
+                yield Static("", id="cli", markup=False)
 
     def refresh_view(self) -> None:
         verdict = self.query_one("#verdict", Static)
@@ -63,11 +65,11 @@ class RecommendationsScreen(StepScreen):
         ok = decision.meets_constraints
         verdict = Text(f"{decision.scenario or '—'}: ", style="bold")
         verdict.append(h["meets"] if ok else h["misses"], style="bold green" if ok else "bold red")
-        try:
-            argv = self.session.cli_args()
-            verdict.append(f"\n{self.tr('rec.cli')}: mcm advise {shlex.join(argv)}", style="dim")
-        except McmError:
-            pass
+        try:  # folded at the bottom: after a measurement it holds a --set per metric
+            command = f"mcm advise {shlex.join(self.session.cli_args())}"
+        except McmError as e:  # e.g. a removed scenario constraint, which --constraint cannot express
+            command = problem(e)
+        self.query_one("#cli", Static).update(command)
         self.query_one("#verdict", Static).update(verdict)
         self.query_one(ConstraintTable).show_decision(decision)
         self.query_one("#plans", Static).update(self._plans(decision))
