@@ -106,3 +106,30 @@ async def test_measure_the_demo_model_in_a_worker() -> None:
         assert "Measured demo" in str(app.screen.query_one("#measure-status", Static).render())
         assert "Latency histogram" in str(app.screen.query_one(LatencyHistogram).render())
         assert "cpu_avx2" in app.session.env  # the provenance's facts
+
+
+@sync
+async def test_the_histogram_appears_while_the_run_goes_on() -> None:
+    """Batch 1's histogram is drawn as soon as it is timed, before batch 8 and the evaluation are done."""
+    options = {"min_time": 0.05, "batches": (1, 8)}
+    app = McmApp(lang="en", scenario="mobile", measure_options=options)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("f4")
+        await pilot.pause()
+        app.screen.query_one("#model-path", Input).value = "demo"
+        app.screen.query_one("#measure").focus()
+        status = app.screen.query_one("#measure-status", Static)
+        histogram = app.screen.query_one(LatencyHistogram)
+        seen_during: list[str] = []
+        original = histogram.show_samples
+
+        def spy(batch: int | None, samples: object, bins: int = 8) -> None:
+            original(batch, samples, bins)
+            seen_during.append(str(status.render()))
+
+        histogram.show_samples = spy  # type: ignore[method-assign]
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert seen_during and "Measured demo" not in seen_during[0]  # drawn mid-run, not at the end
+        assert "batch 1" in str(histogram.render())

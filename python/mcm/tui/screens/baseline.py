@@ -190,8 +190,15 @@ class BaselineScreen(StepScreen):
                 raise KeyboardInterrupt
             self.app.call_from_thread(self._progress, step, steps, text)
 
+        shown: list[int] = []
+
+        def timed(batch: int, rep: Any) -> None:  # the first batch's histogram while the others are timed
+            if not shown:
+                shown.append(batch)
+                self.app.call_from_thread(self.query_one(LatencyHistogram).show_samples, batch, rep.samples)
+
         try:
-            report = measure_model(model, progress=progress, **self.mcm.measure_options)
+            report = measure_model(model, progress=progress, on_latency=timed, **self.mcm.measure_options)
         except McmError as e:
             self.app.call_from_thread(self._finished, model, None, problem(e))
             return

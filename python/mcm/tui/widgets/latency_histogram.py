@@ -23,14 +23,18 @@ class LatencyHistogram(Static):
 
     def show_report(self, report: Any, bins: int = 8) -> None:
         """Draw the primary batch's per-call samples (nothing when the report has none)."""
-        from mcm.measure.render import histogram  # numpy and the native histogram: only once measured
-
         primary = report.to_dict().get("latency", {}).get("primary_batch")
         samples = report.samples.get(primary) if primary is not None else None
-        if samples is None or not samples.size:
+        self.show_samples(primary, samples, bins)
+
+    def show_samples(self, batch: int | None, samples: Any, bins: int = 8) -> None:
+        """Draw one batch size's per-call samples (ns), e.g. as soon as the run has timed it."""
+        from mcm.measure.render import histogram  # numpy and the native histogram: only once measured
+
+        if batch is None or samples is None or not samples.size:
             self.update("")
             return
-        title = t("baseline.histogram", self.lang, batch=primary, n=f"{samples.size:,}")
+        title = t("baseline.histogram", self.lang, batch=batch, n=f"{samples.size:,}")
         self.update("\n".join([title, *histogram(samples, bins)]))
 
 
