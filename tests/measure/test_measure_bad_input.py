@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import FAST, RunCli
 
+from conftest import FAST, RunCli, save_graph, tensor
 from mcm.exceptions import InputError, ModelError
 from mcm.measure import measure_model
 
@@ -76,7 +76,6 @@ def test_data_that_does_not_fit(run_cli: RunCli, tmp_path: Path) -> None:
 
 
 def test_fixed_batch_size(run_cli: RunCli, tmp_path: Path) -> None:
-    from conftest import save_graph, tensor
     from onnx import helper
 
     path = save_graph(

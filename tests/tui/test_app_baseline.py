@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import json
-from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
 
-import pytest
 from textual.widget import Widget
 from textual.widgets import Input, Select, Static
+from tui_helpers import sync
 
 from mcm.tui.app import McmApp
 from mcm.tui.widgets.latency_histogram import LatencyHistogram
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def sync(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
-    """Run an async pilot test with asyncio (no async pytest plugin is installed)."""
-
-    @functools.wraps(test)
-    def run(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(test(*args, **kwargs))
-
-    return run
-
-
-@pytest.fixture(autouse=True)
-def _repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)
 
 
 def _row(app: McmApp, metric: str) -> Widget:

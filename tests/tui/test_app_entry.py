@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import builtins
-from pathlib import Path
 from typing import Any
 
 import pytest
+from tui_helpers import ROOT
 
 from mcm.cli import tui_entry
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_without_textual_says_what_to_install(

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import functools
 import io
 import json
-from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-import pytest
 from rich.console import Console
 from textual.widgets import Input, Static
+from tui_helpers import sync
 
 from mcm.cli.main import main as mcm_main
 from mcm.tui.app import McmApp
@@ -21,23 +18,7 @@ from mcm.tui.screens.source import SourceScreen
 from mcm.tui.screens.technique import TechniqueScreen
 from mcm.tui.widgets.trace_tree import TraceTree
 
-ROOT = Path(__file__).resolve().parents[2]
 FACTS = {"model_size_mb": "98 MB", "latency_ms": "120 ms", "power_w": "3 W", "accuracy": "94.5 %"}
-
-
-def sync(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
-    """Run an async pilot test with asyncio (no async pytest plugin is installed)."""
-
-    @functools.wraps(test)
-    def run(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(test(*args, **kwargs))
-
-    return run
-
-
-@pytest.fixture(autouse=True)
-def _repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)
 
 
 def text_of(widget: Static) -> str:

@@ -12,14 +12,8 @@ import pytest
 
 from mcm.tui.app import McmApp
 
-ROOT = Path(__file__).resolve().parents[2]
 SMALL = (80, 24)
 LARGE = (100, 32)
-
-
-@pytest.fixture(autouse=True)
-def _repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)
 
 
 def planned(lang: str = "en") -> McmApp:
