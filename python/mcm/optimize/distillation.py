@@ -1,6 +1,5 @@
 """Knowledge distillation: a thinner student (the teacher's architecture with a quarter of the channels of every
-convolution structured pruning can thin) learns
-from the teacher's softened outputs and the labels of the training data."""
+convolution structured pruning can thin) learns from the teacher's softened outputs and the training labels."""
 
 from __future__ import annotations
 
