@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
+from mcm.exceptions import RulesError
 from mcm.rules import cache, load_rules
 from mcm.rules.errors import Reporter
 
@@ -34,6 +36,9 @@ def test_a_hit_equals_a_fresh_parse_and_skips_the_parser(private: Path, tmp_path
     assert oct(private.stat().st_mode & 0o777) == "0o700"
     cached = load_rules(RULES)
     assert cached.files == fresh.files
+    assert [cache._encode(f) for f in cached.files] == [
+        cache._encode(f) for f in fresh.files
+    ]  # positions too
     assert [f.scenarios for f in cached.files] == [f.scenarios for f in fresh.files]
     assert [w.render() for w in cached.warnings] == [w.render() for w in fresh.warnings]
 
@@ -125,3 +130,43 @@ def test_a_hit_does_not_import_lark(private: Path) -> None:
         for _ in range(2)
     ]
     assert runs == ["True", "False"]
+
+
+def test_a_hit_still_shows_the_source_line_in_errors(private: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "typo.rules"
+    bad.write_text("mcm rules 1\nscenario s {\n  core latncy_ms\n}\n")
+    messages = []
+    for _ in range(2):
+        with pytest.raises(RulesError) as caught:
+            load_rules(bad)
+        messages.append(caught.value.errors[0].render())
+    assert len(entries(private)) == 1  # the parse was clean: the second load was a hit
+    assert messages[0] == messages[1] and "core latncy_ms" in messages[1] and "^~~" in messages[1]
+
+
+def test_a_well_formed_entry_of_the_wrong_types_is_forgotten(private: Path) -> None:
+    fresh = load_rules(RULES / "iot.rules")
+    wrong = re.compile(r'(\{"@":"Quantity","v":\[)([0-9.e+-]+),')
+    for entry in entries(private):
+        entry.write_text(wrong.sub(r'\1"\2",', entry.read_text()))  # numbers turned into strings
+    assert any('"v":["' in e.read_text() for e in entries(private))
+    assert load_rules(RULES / "iot.rules").files == fresh.files  # parsed again, not an internal error
+    assert not any(wrong.pattern in e.read_text() for e in entries(private))
+    assert all(not re.search(r'"Quantity","v":\["', e.read_text()) for e in entries(private))  # rewritten
+
+
+def test_an_entry_that_is_a_link_is_not_followed(private: Path, tmp_path: Path) -> None:
+    load_rules(RULES / "iot.rules")
+    target = tmp_path / "elsewhere.json"
+    for entry in entries(private):
+        target.write_bytes(entry.read_bytes())
+        entry.unlink()
+        entry.symlink_to(target)
+    target.write_text('{"@": "Pos", "v": ["x", 1, 1]}')
+    assert load_rules(RULES / "iot.rules").scenarios["iot"]
+
+
+def test_an_oversized_entry_is_not_written(private: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "MAX_ENTRY_BYTES", 100)
+    load_rules(RULES / "iot.rules")
+    assert entries(private) == []

@@ -34,10 +34,21 @@ def load_text(text: str | bytes, filename: str = "<string>") -> RuleSet:
 
 def load_rules(*paths: str | os.PathLike[str]) -> RuleSet:
     """Load and check rules files with their includes; a directory stands for the ``*.rules`` files in it."""
+    from mcm.rules import cache
     from mcm.rules.loader import load_paths
 
     shown = os.fspath(paths[0]) if paths else "<no files>"
-    return _guarded(shown, lambda reporter: load_paths(paths, reporter))
+    with cache.tracking() as hits:
+        try:
+            return _guarded(shown, lambda reporter: load_paths(paths, reporter))
+        except RulesError as error:
+            if not hits or not any(d.code == "E099" for d in error.errors):
+                raise
+            cache.forget(
+                hits
+            )  # an entry decoded into something the checker chokes on: parse those files again
+    with cache.bypassed():
+        return _guarded(shown, lambda reporter: load_paths(paths, reporter))
 
 
 def _guarded(filename: str, work: Callable[[Reporter], _T | None]) -> _T:

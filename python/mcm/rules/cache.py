@@ -14,6 +14,7 @@ classes by a fixed table, so even a tampered entry can build nothing else and ru
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -21,16 +22,27 @@ import json
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
+from contextvars import ContextVar
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 from mcm.rules import ast
 from mcm.rules.errors import Reporter
+from mcm.rules.source import MAX_BYTES, prepare
 
-#: Entries above this size are not read back (the shipped files make 5-15 KiB each).
-MAX_ENTRY_BYTES = 4 * 2**20
+#: Entries above this size are neither written nor read (an entry is about 6× its rules file, at most 1 MiB).
+MAX_ENTRY_BYTES = 8 * MAX_BYTES
 _HERE = Path(__file__).resolve().parent
+#: The files whose code decides what a parse produces: a change to any of them makes every entry miss.
+_BUILDERS = (
+    *(_HERE / name for name in ("grammar.lark", "grammar_tables.json", "tables.py", "parser.py", "ast.py")),
+    _HERE / "source.py",
+    _HERE.parent / "units.py",
+)
+_HITS: ContextVar[list[Path] | None] = ContextVar("mcm_rules_cache_hits", default=None)
+_OFF: ContextVar[bool] = ContextVar("mcm_rules_cache_off", default=False)
 #: The only classes an entry can name (the AST's plain-data nodes).
 _CLASSES: dict[str, type] = {
     name: cls
@@ -52,7 +64,10 @@ def parse(data: bytes, shown: str, reporter: Reporter) -> ast.RulesFile | None:
     key = _key(data, shown) if folder is not None else ""
     if folder is not None:
         hit = _read(folder / key)
-        if hit is not None:
+        if hit is not None and prepare(data, shown, reporter) is not None:  # the text, for carets in messages
+            hits = _HITS.get()
+            if hits is not None:
+                hits.append(folder / key)
             return hit
     from mcm.rules.parser import parse_source
 
@@ -63,9 +78,37 @@ def parse(data: bytes, shown: str, reporter: Reporter) -> ast.RulesFile | None:
     return result
 
 
+@contextlib.contextmanager
+def tracking() -> Iterator[list[Path]]:
+    """Collect the entries read inside the block (so that a caller can forget them if they prove damaged)."""
+    hits: list[Path] = []
+    token = _HITS.set(hits)
+    try:
+        yield hits
+    finally:
+        _HITS.reset(token)
+
+
+@contextlib.contextmanager
+def bypassed() -> Iterator[None]:
+    """Neither read nor write the cache inside the block."""
+    token = _OFF.set(True)
+    try:
+        yield
+    finally:
+        _OFF.reset(token)
+
+
+def forget(entries: list[Path]) -> None:
+    """Delete entries (that made a load fail): the next load parses those files again."""
+    for entry in entries:
+        with contextlib.suppress(OSError):
+            entry.unlink()
+
+
 def directory() -> Path | None:
     """The private cache directory (created if needed), or None when off or not safely usable."""
-    if os.environ.get("MCM_RULES_CACHE", "").lower() in ("off", "0", "no", "false"):
+    if _OFF.get() or os.environ.get("MCM_RULES_CACHE", "").lower() in ("off", "0", "no", "false"):
         return None
     base = os.environ.get("MCM_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "mcm"
@@ -87,8 +130,8 @@ def _code_digest() -> bytes:
     from mcm import __version__
 
     digest = hashlib.sha256(__version__.encode())
-    for name in ("grammar.lark", "parser.py", "ast.py", "source.py"):
-        digest.update((_HERE / name).read_bytes())
+    for path in _BUILDERS:
+        digest.update(path.read_bytes())
     return digest.digest()
 
 
@@ -119,9 +162,13 @@ def _decode(data: Any) -> Any:
 
 
 def _read(path: Path) -> ast.RulesFile | None:
+    flags = os.O_RDONLY
+    if hasattr(os, "O_NOFOLLOW"):  # POSIX
+        flags |= os.O_NOFOLLOW | os.O_NONBLOCK
     try:
-        with open(path, "rb") as handle:
-            if os.fstat(handle.fileno()).st_size > MAX_ENTRY_BYTES:
+        with open(os.open(path, flags), "rb") as handle:  # never through a link, never blocked by a FIFO
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
                 return None
             result = _decode(json.loads(handle.read()))
     except FileNotFoundError:
@@ -134,6 +181,8 @@ def _read(path: Path) -> ast.RulesFile | None:
 def _write(path: Path, rules_file: ast.RulesFile) -> None:
     try:
         payload = json.dumps(_encode(rules_file), separators=(",", ":")).encode()
+        if len(payload) > MAX_ENTRY_BYTES:
+            return
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -146,4 +195,4 @@ def _write(path: Path, rules_file: ast.RulesFile) -> None:
         return
 
 
-__all__ = ["MAX_ENTRY_BYTES", "directory", "parse"]
+__all__ = ["MAX_ENTRY_BYTES", "bypassed", "directory", "forget", "parse", "tracking"]
