@@ -20,6 +20,7 @@ from mcm.rules import load_rules
 from mcm.tui.export import (
     ExportError,
     constraints_rules_text,
+    export_all,
     write_atomic,
     write_constraints_rules,
     write_plan_json,
@@ -258,7 +259,40 @@ def test_the_export_never_overwrites_a_rules_file_it_reads(tmp_path: Path) -> No
     ):
         with pytest.raises(ExportError, match="inputs are never modified"):
             write_constraints_rules(session, target)
+    decision = session.decide()
+    for kind in ("json_path", "markdown_path"):  # nor does the plan, in either form
+        with pytest.raises(ExportError, match="inputs are never modified"):
+            export_all(session, decision, **{kind: rules / "mobile.rules"})
     assert (rules / "mobile.rules").read_text("utf-8") == before
+
+
+def test_export_all_writes_every_file_or_none(tmp_path: Path) -> None:
+    session = edited_session()
+    decision = session.decide()
+    (tmp_path / "busy.md").mkdir()
+    with pytest.raises(ExportError, match="it is a directory"):
+        export_all(session, decision, json_path=tmp_path / "p.json", markdown_path=tmp_path / "busy.md")
+    assert listing(tmp_path) == ["busy.md"]
+    with pytest.raises(ExportError, match="named for two exports"):
+        export_all(session, decision, json_path=tmp_path / "same", markdown_path=tmp_path / "same")
+    written = export_all(
+        session,
+        decision,
+        json_path=tmp_path / "p.json",
+        markdown_path=tmp_path / "p.md",
+        rules_path=tmp_path / "c.rules",
+    )
+    assert [p.name for p in written] == ["p.json", "p.md", "c.rules"]
+    assert json.loads((tmp_path / "p.json").read_text("utf-8")) == decision.to_dict()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_an_existing_file_keeps_its_permissions(tmp_path: Path) -> None:
+    target = tmp_path / "private.json"
+    target.write_text("old")
+    target.chmod(0o600)
+    write_atomic(target, "new")
+    assert target.read_text() == "new" and oct(target.stat().st_mode & 0o777) == "0o600"
 
 
 def test_a_rules_file_edited_since_loading_is_caught_before_writing(tmp_path: Path) -> None:

@@ -467,3 +467,16 @@ def test_importing_the_session_loads_no_heavy_module() -> None:
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_latest_decides_on_the_inputs_as_they_are_now(session: Session) -> None:
+    """What the app returns on quit: nothing before a plan was asked for, then always the current inputs' plan."""
+    session.choose("mobile")
+    session.set_measured("latency_ms", "300 ms")
+    assert session.latest() is None
+    shown = session.decide()
+    session.set_constraint("latency_ms", "<", "500 ms")
+    latest = session.latest()
+    assert latest is not None and latest is not shown
+    limits = {c.metric: c.limit for c in latest.constraints}
+    assert limits["latency_ms"] == 500 and {c.metric: c.limit for c in shown.constraints}["latency_ms"] == 100

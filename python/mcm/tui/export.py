@@ -19,6 +19,7 @@ import errno
 import json
 import os
 import secrets
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,8 +53,10 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
 
 
 def write_all(files: Mapping[str | os.PathLike[str], str]) -> list[Path]:
-    """Write several files all or nothing: each is staged next to its target and synced, and only when every one
-    is staged are they renamed into place; on any failure no target is touched. Raises :class:`ExportError`."""
+    """Write several files together: each is staged next to its target and synced, and only when every one is
+    staged are they renamed into place, so a failure to write (a missing folder, no space, no permission) touches
+    no target. A rename failing after others (rare: the folder vanished meanwhile) leaves the earlier ones written
+    and says which failed. An existing target keeps its permissions. Raises :class:`ExportError`."""
     staged: list[tuple[Path, Path]] = []
     try:
         for path, text in files.items():
@@ -73,6 +76,8 @@ def write_all(files: Mapping[str | os.PathLike[str], str]) -> list[Path]:
                 raise ExportError(f"cannot write {target}: {e.strerror or e}", target, _hint(e)) from e
         for temporary, target in staged:
             try:
+                with contextlib.suppress(FileNotFoundError):
+                    os.chmod(temporary, stat.S_IMODE(target.stat().st_mode))
                 os.replace(temporary, target)
             except OSError as e:
                 raise ExportError(f"cannot write {target}: {e.strerror or e}", target, _hint(e)) from e
@@ -202,20 +207,33 @@ def export_all(
     rules_path: str | os.PathLike[str] | None = None,
 ) -> list[Path]:
     """Write the plan as JSON and Markdown and the constraints as rules (each one given), all or nothing."""
+    named = [p for p in (json_path, markdown_path, rules_path) if p]
+    seen: set[Path] = set()
+    for path in named:
+        _refuse_input(session, path)
+        resolved = Path(os.fspath(path)).resolve()
+        if resolved in seen:
+            raise ExportError(f"{path}: named for two exports", path, "give each a different name")
+        seen.add(resolved)
     files: dict[str | os.PathLike[str], str] = {}
     if json_path:
         files[json_path] = plan_json(decision)
     if markdown_path:
         files[markdown_path] = plan_markdown(decision, session.lang)
     if rules_path:
-        files[rules_path] = _rules_export(session, rules_path)
-    if len({Path(os.fspath(p)).resolve() for p in files}) < len(files):
-        raise ExportError("two exports name the same file", next(iter(files)), "give each a different name")
+        files[rules_path] = constraints_rules_text(session, os.fspath(rules_path))
     return write_all(files)
 
 
 def _rules_export(session: Session, path: str | os.PathLike[str]) -> str:
     """The rules text for ``path``, refused when ``path`` is one of the files the session reads."""
+    _refuse_input(session, path)
+    return constraints_rules_text(session, os.fspath(path))
+
+
+def _refuse_input(session: Session, path: str | os.PathLike[str]) -> None:
+    """Raise :class:`ExportError` when ``path`` is one of the rules files the session reads (inputs stay as they
+    are, whatever is exported)."""
     target = Path(os.fspath(path))
     inputs = {
         Path(session.loaded_from, f.path).resolve() for f in session.ruleset.files if f.path != "<string>"
@@ -226,7 +244,6 @@ def _rules_export(session: Session, path: str | os.PathLike[str]) -> str:
             target,
             "choose another name, e.g. my-scenario.rules",
         )
-    return constraints_rules_text(session, os.fspath(target))
 
 
 def _edits(session: Session) -> list[str]:

@@ -203,6 +203,7 @@ class Session:
         self._defaults: tuple[ConstraintRow, ...] = ()
         self._without: dict[frozenset[str], Advisor] = {}
         self._user_env: set[str] = set()
+        self._decided = False
         self._cwd = os.getcwd()
         self.reload()
 
@@ -400,10 +401,20 @@ class Session:
 
     # ---- deciding
 
+    def latest(self) -> Decision | None:
+        """A decision on the session as it is now, if one was asked for before (None otherwise, or when the
+        current state cannot be decided): what the app returns on quit, never a plan for superseded inputs."""
+        if self.decision is None and not self._decided:
+            return None
+        try:
+            return self.decide()
+        except McmError:
+            return None
+
     def decide(self) -> Decision:
         """Decide on the current state (see the module docstring for how the rows are passed); the decision is
         also kept in :attr:`decision`. Bad facts raise ``FactsError``, no scenario among several ``AdviceError``."""
-        self.decision = None
+        self.decision, self._decided = None, True
         advisor = self._advisor_for(frozenset(self.removed_constraints()))
         self.decision = advisor.advise(
             self.scenario,
