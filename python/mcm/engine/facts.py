@@ -347,17 +347,19 @@ def parse_constraint(text: str, *, hard: bool = True) -> Limit:
         raise FactsError(
             f"constraint {text!r} has no comparison", f"e.g. {metric.name}{_default_op(metric)}12"
         )
-    bound = _bound_op(op, text)
+    bound = bound_op(op, text)
     hard = hard if keyword is None else keyword == "require"
     return Limit(metric.name, bound, metric_value(metric, value, f"constraint.{metric.name}"), hard)
 
 
-def _bound_op(op: str, text: str) -> BoundOp:
+def bound_op(op: str, text: str | None = None) -> BoundOp:
+    """``op`` as a constraint operator; a misspelling (``=<``, ``≤``) raises ``FactsError`` with the fix.
+    ``text`` is the constraint it came from, for the message."""
     if op in _OPS:
         return _OPS[op]
     fix = _MISSPELLED_OPS.get(op)
     hint = f"write '{fix}'" if fix else "a constraint uses <, <=, > or >="
-    raise FactsError(f"not a constraint operator: '{op}' in {text!r}", hint)
+    raise FactsError(f"not a constraint operator: {op!r}" + (f" in {text!r}" if text else ""), hint)
 
 
 def _default_op(metric: metrics.Metric) -> BoundOp:
@@ -463,6 +465,7 @@ __all__ = [
     "FactValue",
     "Facts",
     "Limit",
+    "bound_op",
     "format_metric",
     "format_number",
     "make_facts",

@@ -26,7 +26,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from mcm import metrics
-from mcm.engine.facts import format_metric, metric_value, parse_env, parse_metrics
+from mcm.engine.facts import bound_op, format_metric, metric_value, parse_env, parse_metrics
 from mcm.exceptions import FactsError, McmError, RulesError
 from mcm.rules.ast import BoundOp, RuleSet, Scenario
 from mcm.rules.facts import FACTS, names_in
@@ -42,7 +42,6 @@ Lang = Literal["en", "zh"]
 FactValue = bool | float | str
 #: The comparison operators a constraint may use.
 OPS: tuple[BoundOp, ...] = ("<", "<=", ">", ">=")
-_MISSPELLED_OPS = {"=<": "<=", "=>": ">=", "≤": "<=", "≥": ">=", "<<": "<", ">>": ">"}
 
 
 class SessionError(McmError):
@@ -287,7 +286,7 @@ class Session:
 
     def set_constraint(self, metric: str, op: str, text: str, hard: bool = True) -> ConstraintRow:
         """Add or change the constraint on ``metric`` (the engine's order is kept: see the module docstring)."""
-        bound = _bound_op(op)
+        bound = bound_op(op.strip())
         value, unit = self.parse_limit(metric, text)
         row = ConstraintRow(metrics.lookup(metric.strip()).name, bound, value, hard, unit)
         overrides = self.user_constraints()
@@ -469,16 +468,6 @@ class Session:
             for key, fact in facts.items():
                 args += [flag, f"{key}={fact_text(fact)}"]
         return args
-
-
-def _bound_op(op: str) -> BoundOp:
-    stripped = op.strip()
-    for bound in OPS:
-        if stripped == bound:
-            return bound
-    fix = _MISSPELLED_OPS.get(stripped)
-    hint = f"write '{fix}'" if fix else "a constraint uses <, <=, > or >="
-    raise FactsError(f"not a constraint operator: {op!r}", hint)
 
 
 __all__ = [
