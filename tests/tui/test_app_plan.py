@@ -63,7 +63,9 @@ async def test_the_plan_on_screen_is_the_plan_of_mcm_advise() -> None:
         triangle = str(app.screen.query_one("#triangle").render())
         assert "accuracy" in triangle and "latency" in triangle and "resources" in triangle
         await pilot.press("ctrl+q")
-    assert app.return_value is decision
+    assert (
+        app.return_value is not None and app.return_value.to_dict() == decision.to_dict()
+    )  # the plan on screen
 
 
 @sync

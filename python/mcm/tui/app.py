@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import work
 from textual.app import App
@@ -66,6 +66,8 @@ class McmApp(App["Decision | None"]):
         Binding("ctrl+b", "previous_step", "Back", priority=True),
         Binding("ctrl+n", "next_step", "Next", priority=True),
         Binding("ctrl+r", "reload", "Reload rules", priority=True, show=False),
+        # declared here (Textual adds an English "palette" one otherwise) so that the footer's key is translated
+        Binding("ctrl+p", "command_palette", "Commands", priority=True, show=False),
         *(Binding(f"f{i + 2}", f"goto('{step}')", show=False, priority=True) for i, step in enumerate(STEPS)),
     ]
 
@@ -157,6 +159,15 @@ class McmApp(App["Decision | None"]):
         if callable(refresh):
             refresh()
 
+    def action_command_palette(self) -> None:
+        """Textual's palette, with the search field's placeholder in the app's language."""
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(cast("App[object]", self)):
+            self.push_screen(
+                CommandPalette(id="--command-palette", placeholder=t("cmd.placeholder", self.lang))
+            )
+
     def action_show_rule(self, pos: str) -> None:
         from mcm.tui.screens.source import SourceScreen
 
@@ -170,7 +181,7 @@ class McmApp(App["Decision | None"]):
             self.push_screen(TechniqueScreen(ruleset.techniques[technique], self.lang))
 
     async def action_quit(self) -> None:
-        self.exit(self.session.decision)
+        self.exit(self.session.latest())
 
 
 __all__ = ["McmApp"]

@@ -84,6 +84,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "测量已取消：使用部分结果",
     ),
     "baseline.cancelling": ("Cancelling after the current phase…", "当前阶段结束后取消…"),
+    "baseline.cancel_hint": ("escape cancels", "按 Esc 取消"),
     "baseline.histogram": (
         "Latency histogram, batch {batch} ({n} calls)",
         "延迟直方图，批大小 {batch}（{n} 次调用）",
@@ -112,6 +113,10 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "核心收益 ×{gain}，精度风险 {risk}，难度 {difficulty}",
     ),
     "rec.error": ("Cannot decide", "无法决策"),
+    "status.met": ("met", "满足"),
+    "status.violated": ("violated", "不满足"),
+    "status.unknown": ("unknown", "未知"),
+    "status.prefer": (" (prefer)", "（偏好）"),
     "rec.cli": ("The same advice on the command line", "等同的命令行"),
     # export
     "export.title": ("Export the plan and the constraints", "导出方案与约束"),
@@ -122,6 +127,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "export.wrote": ("Wrote {files}", "已写出 {files}"),
     "export.nothing": ("Decide first: open the plan (F5).", "请先生成方案（F5）。"),
     "export.preview": ("The .rules file", ".rules 文件预览"),
+    "export.no_folder": ("{folder}: no such folder", "{folder}：目录不存在"),
+    "export.no_folder_hint": ("create it first, or choose another", "请先创建该目录，或换一个目录"),
     # palette
     "cmd.explain": ("Explain technique: {name}", "解释技术：{name}"),
     "cmd.rule": ("Jump to rule: {name}", "跳转到规则：{name}"),
@@ -129,6 +136,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "cmd.export": ("Export the plan", "导出方案"),
     "cmd.goto": ("Go to: {name}", "前往：{name}"),
     "cmd.help": ("Help and FAQ", "帮助与常见问题"),
+    "cmd.placeholder": ("Search for commands…", "搜索命令…"),
     # technique / source screens
     "tech.effects": ("Effects", "效果"),
     "tech.difficulty": ("Difficulty", "难度"),
@@ -141,6 +149,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "help.title": ("Help", "帮助"),
     "help.keys": ("Keys", "按键"),
     "help.faq": ("FAQ (from the reference cheat sheet)", "常见问题（来自速查表）"),
+    "help.escape": ("Close a window / cancel a measurement", "关闭窗口 / 取消测量"),
     "help.triangle": ("The impossible triangle", "不可能三角"),
     "help.intro": (
         "Walk the steps left to right: choose a scenario, adjust its constraints, give the model's current "

@@ -45,13 +45,26 @@ class BaselineScreen(StepScreen):
     """Give the measured values and the target's facts."""
 
     STEP = "baseline"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=False)]
+    # shown in the footer only while a measurement runs (check_action)
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self) -> None:
         super().__init__()
         self._cancel = threading.Event()
         self._shown: object = None
         self._initial: dict[str, str] = {}
+        self._measuring = False
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel":
+            return self._measuring
+        return True
+
+    def _say(self, widget_id: str, text: str) -> None:
+        """Update a status line, hidden while empty (an empty Static still takes a line)."""
+        widget = self.query_one(widget_id, Static)
+        widget.update(text)
+        widget.display = bool(text)
 
     def body(self) -> Iterable[Widget]:
         with VerticalScroll(id="baseline-scroll"):
@@ -75,6 +88,8 @@ class BaselineScreen(StepScreen):
 
     def on_mount(self) -> None:
         self.query_one("#measure-progress", ProgressBar).display = False
+        for widget_id in ("#load-status", "#measure-status"):
+            self.query_one(widget_id, Static).display = False
 
     def on_unmount(self) -> None:
         self._cancel.set()
@@ -155,10 +170,14 @@ class BaselineScreen(StepScreen):
             found = self.session.load_baseline(path)
         except McmError as e:
             status.set_class(True, "error")
-            status.update(problem(e))
+            self._say("#load-status", problem(e))
             return
         status.set_class(False, "error")
-        status.update(self.tr("baseline.loaded", n=len(found), file=path))
+        self._say("#load-status", self.tr("baseline.loaded", n=len(found), file=path))
+        if not self._measuring:  # the last measurement's lines no longer describe the baseline
+            self._say("#measure-status", "")
+            self.query_one("#measure-progress", ProgressBar).display = False
+            self.query_one(LatencyHistogram).show_samples(None, None)
         self.refresh_view()
 
     # ---- measuring
@@ -172,14 +191,20 @@ class BaselineScreen(StepScreen):
         bar.display = True
         bar.update(total=None, progress=0)
         self.query_one("#measure", Button).disabled = True
-        self.query_one("#measure-status", Static).update(self.tr("baseline.measuring", model=model))
+        self._measuring = True
+        self.refresh_bindings()
+        self._say("#load-status", "")  # the report loaded before no longer describes the baseline
+        self._say(
+            "#measure-status",
+            f"{self.tr('baseline.measuring', model=model)}  ({self.tr('baseline.cancel_hint')})",
+        )
         self._measure(model)
 
     def action_cancel(self) -> None:
-        if not self.query_one("#measure", Button).disabled:
+        if not self._measuring:
             return
         self._cancel.set()
-        self.query_one("#measure-status", Static).update(self.tr("baseline.cancelling"))
+        self._say("#measure-status", self.tr("baseline.cancelling"))
 
     @work(thread=True, exclusive=True, group="measure")
     def _measure(self, model: str) -> None:
@@ -211,20 +236,24 @@ class BaselineScreen(StepScreen):
         bar = self.query_one("#measure-progress", ProgressBar)
         if steps:
             bar.update(total=steps, progress=step)
-        self.query_one("#measure-status", Static).update(f"[{step}/{steps}] {text}" if steps else text)
+        if self._cancel.is_set():
+            return  # keep "cancelling…" on screen
+        hint = f"  ({self.tr('baseline.cancel_hint')})"
+        self._say("#measure-status", (f"[{step}/{steps}] {text}" if steps else text) + hint)
 
     def _finished(self, model: str, report: Any, error: str | None) -> None:
         self.query_one("#measure", Button).disabled = False
+        self._measuring = False
+        self.refresh_bindings()
         bar = self.query_one("#measure-progress", ProgressBar)
-        status = self.query_one("#measure-status", Static)
         if report is None:
             bar.display = False
-            status.update(error or "")
+            self._say("#measure-status", error or "")
             return
         bar.update(total=1, progress=1)
         self.session.use_report(report)
         done = self.tr("baseline.measured", model=model, n=len(report.metrics))
-        status.update(self.tr("baseline.cancelled") if report.partial else done)
+        self._say("#measure-status", self.tr("baseline.cancelled") if report.partial else done)
         self.query_one(LatencyHistogram).show_report(report)
         self.refresh_view()
         self._refresh_facts()

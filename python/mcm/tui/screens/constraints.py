@@ -59,7 +59,7 @@ class ConstraintsScreen(StepScreen):
 
     def body(self) -> Iterable[Widget]:
         yield Static("", id="constraints-title", classes="title")
-        yield VerticalScroll(id="constraint-rows")
+        yield VerticalScroll(id="constraint-rows", can_focus=False)  # not a dead tab stop before the rows
         with Horizontal(id="constraint-add", classes="form-row"):
             yield Select[str]([], prompt=self.tr("constraints.metric"), id="add-metric", compact=True)
             yield Select[str]([(o, o) for o in OPS], value="<", allow_blank=False, id="add-op", compact=True)

@@ -79,10 +79,12 @@ class ExportScreen(StepScreen):
         paths = {key: str(folder / name) if name else "" for key, name in fields.items()}
         try:
             if not folder.is_dir():
-                raise ExportError(f"{folder}: no such folder", folder, "create it first, or choose another")
+                raise ExportError(
+                    self.tr("export.no_folder", folder=folder), folder, self.tr("export.no_folder_hint")
+                )
             written = export_all(
                 self.session,
-                self.session.decision or self.session.decide(),
+                self.session.decide(),  # the inputs as they are now, not the plan last shown
                 json_path=paths["json"],
                 markdown_path=paths["markdown"],
                 rules_path=paths["rules"],

@@ -23,7 +23,7 @@ _KEYS = (
     ("ctrl+p", "key.palette", ""),
     ("ctrl+r", "key.reload", ""),
     ("ctrl+s", "key.write", ""),
-    ("escape", "key.close", "key.cancel"),
+    ("escape", "help.escape", ""),
     ("ctrl+q", "key.quit", ""),
 )
 

@@ -8,6 +8,7 @@ from textual.widgets import DataTable
 from mcm.cli.render_decision import HEADINGS
 from mcm.cli.values import Lang, label, show
 from mcm.engine.decision import Decision
+from mcm.tui.i18n import t
 
 _STYLE = {"met": "green", "violated": "bold red", "unknown": "yellow"}
 
@@ -28,13 +29,14 @@ class ConstraintTable(DataTable[str | Text]):
         self.clear(columns=True)
         self.add_columns(h["metric"], h["limit"], h["value"], h["ratio"], h["status"])
         for c in decision.constraints:
-            soft = "" if c.hard else " (prefer)"
+            soft = "" if c.hard else t("status.prefer", self.lang)
+            status = t(f"status.{c.status}", self.lang) if c.status in _STYLE else c.status
             self.add_row(
                 label(c.metric, self.lang),
                 f"{c.op} {show(c.metric, c.limit)}{soft}",
                 show(c.metric, c.value),
                 "—" if c.ratio is None else f"{c.ratio:.2f}x",
-                Text(c.status, style=_STYLE.get(c.status, "")),
+                Text(status, style=_STYLE.get(c.status, "")),
                 key=c.metric,
             )
         self.styles.height = len(decision.constraints) + 1  # every row shown; the screen scrolls

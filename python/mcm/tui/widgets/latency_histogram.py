@@ -14,7 +14,7 @@ class LatencyHistogram(Static):
     """Empty until :meth:`show_report` is given a :class:`~mcm.measure.MeasureReport` with samples."""
 
     DEFAULT_CSS = """
-    LatencyHistogram { height: auto; }
+    LatencyHistogram { height: auto; display: none; }
     """
 
     def __init__(self, lang: Lang, *, id: str | None = None) -> None:
@@ -29,11 +29,13 @@ class LatencyHistogram(Static):
 
     def show_samples(self, batch: int | None, samples: Any, bins: int = 8) -> None:
         """Draw one batch size's per-call samples (ns), e.g. as soon as the run has timed it."""
-        from mcm.measure.render import histogram  # numpy and the native histogram: only once measured
-
         if batch is None or samples is None or not samples.size:
             self.update("")
+            self.display = False  # an empty Static would still take a line
             return
+        self.display = True
+        from mcm.measure.render import histogram  # numpy and the native histogram: only once measured
+
         title = t("baseline.histogram", self.lang, batch=batch, n=f"{samples.size:,}")
         self.update("\n".join([title, *histogram(samples, bins)]))
 
