@@ -68,21 +68,21 @@ class BaselineScreen(StepScreen):
 
     def body(self) -> Iterable[Widget]:
         with VerticalScroll(id="baseline-scroll"):
-            yield Static(self.tr("baseline.type"), classes="section")
+            yield Static(self.tr("baseline.type"), classes="section", markup=False)
             yield Vertical(id="measured-rows", classes="auto")  # not a second scroll stop for tab
-            yield Static(self.tr("baseline.load"), classes="section")
+            yield Static(self.tr("baseline.load"), classes="section", markup=False)
             with Horizontal(classes="form-row"):
                 yield Input(placeholder=self.tr("baseline.path"), id="report-path", compact=True)
                 yield Button(self.tr("baseline.load_button"), id="load", compact=True)
-            yield Static("", id="load-status", classes="error")
-            yield Static(self.tr("baseline.measure"), classes="section")
+            yield Static("", id="load-status", classes="error", markup=False)
+            yield Static(self.tr("baseline.measure"), classes="section", markup=False)
             with Horizontal(classes="form-row"):
                 yield Input("demo", placeholder=self.tr("baseline.model"), id="model-path", compact=True)
                 yield Button(self.tr("baseline.measure_button"), id="measure", compact=True)
             yield ProgressBar(id="measure-progress", show_eta=False)
-            yield Static("", id="measure-status")
+            yield Static("", id="measure-status", markup=False)
             yield LatencyHistogram(self.lang, id="histogram")
-            yield Static(self.tr("baseline.target"), classes="section")
+            yield Static(self.tr("baseline.target"), classes="section", markup=False)
             for fact in FACTS.values():
                 yield self._fact_row(fact.path)
 
@@ -125,7 +125,7 @@ class BaselineScreen(StepScreen):
         shown = "" if value is None else format_metric(metric, value)
         self._initial[metric] = shown
         return Horizontal(
-            Static(label(metric, self.lang), classes="metric"),
+            Static(label(metric, self.lang), classes="metric", markup=False),
             Input(
                 shown,
                 placeholder=self.tr("baseline.unset"),
@@ -133,7 +133,7 @@ class BaselineScreen(StepScreen):
                 classes="measured",
                 validators=[MeasuredValidator(metric)],
             ),
-            Static("", classes="error"),
+            Static("", classes="error", markup=False),
             classes="form-row",
             name=metric,
         )
@@ -279,9 +279,9 @@ class BaselineScreen(StepScreen):
         else:
             field = Input(text, placeholder=self.tr("baseline.unset"), compact=True, classes="fact")
         return Horizontal(
-            Static(fact.path, classes="fact-name"),
+            Static(fact.path, classes="fact-name", markup=False),
             field,
-            Static(name, classes="fact-label"),
+            Static(name, classes="fact-label", markup=False),
             classes="form-row fact-row",
             name=path,
         )

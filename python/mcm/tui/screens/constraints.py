@@ -58,14 +58,14 @@ class ConstraintsScreen(StepScreen):
         self._initial: dict[str, tuple[str, str, bool]] = {}
 
     def body(self) -> Iterable[Widget]:
-        yield Static("", id="constraints-title", classes="title")
+        yield Static("", id="constraints-title", classes="title", markup=False)
         yield VerticalScroll(id="constraint-rows", can_focus=False)  # not a dead tab stop before the rows
         with Horizontal(id="constraint-add", classes="form-row"):
             yield Select[str]([], prompt=self.tr("constraints.metric"), id="add-metric", compact=True)
             yield Select[str]([(o, o) for o in OPS], value="<", allow_blank=False, id="add-op", compact=True)
             yield Input(placeholder="50 ms", id="add-limit", compact=True)
             yield Button(self.tr("constraints.add_button"), id="add", compact=True)
-        yield Static("", id="add-error", classes="error row-error")
+        yield Static("", id="add-error", classes="error row-error", markup=False)
 
     def refresh_view(self) -> None:
         title = self.query_one("#constraints-title", Static)
@@ -94,7 +94,7 @@ class ConstraintsScreen(StepScreen):
 
     def _row(self, i: int, row: ConstraintRow) -> Widget:
         fields = Horizontal(
-            Static(label(row.metric, self.lang), classes="metric"),
+            Static(label(row.metric, self.lang), classes="metric", markup=False),
             Select[str]([(o, o) for o in OPS], value=row.op, allow_blank=False, compact=True, classes="op"),
             Input(
                 row.shown,
@@ -103,13 +103,13 @@ class ConstraintsScreen(StepScreen):
                 validators=[LimitValidator(self.session, row.metric)],
                 valid_empty=False,
             ),
-            Static(row.unit, classes="unit"),
+            Static(row.unit, classes="unit", markup=False),
             Checkbox(self.tr("constraints.hard"), row.hard, compact=True, classes="hard"),
             Button("✕", compact=True, classes="remove", tooltip=self.tr("constraints.remove")),
             classes="form-row",
         )
         # the error goes on its own line below the fields: beside them it had ~12 columns at 80x24
-        error = Static("", classes="error row-error")
+        error = Static("", classes="error row-error", markup=False)
         error.display = False
         widget = Vertical(fields, error, classes="constraint-row", name=row.metric)
         self._initial[row.metric] = (row.op, row.shown, row.hard)

@@ -37,15 +37,15 @@ class ExportScreen(StepScreen):
 
     def body(self) -> Iterable[Widget]:
         with VerticalScroll(id="export-scroll"):
-            yield Static(self.tr("export.title"), classes="section")
+            yield Static(self.tr("export.title"), classes="section", markup=False)
             for key, text in _FIELDS:
                 with Horizontal(classes="form-row"):
-                    yield Static(self.tr(text), classes="metric")
+                    yield Static(self.tr(text), classes="metric", markup=False)
                     yield Input(id=f"export-{key}", compact=True)
             with Horizontal(classes="form-row"):
                 yield Button(self.tr("key.write") + " (ctrl+s)", id="write", compact=True)
-            yield Static("", id="export-status")
-            yield Static(self.tr("export.preview"), classes="section")
+            yield Static("", id="export-status", markup=False)
+            yield Static(self.tr("export.preview"), classes="section", markup=False)
             yield Static("", id="rules-preview", markup=False)
 
     def refresh_view(self) -> None:
@@ -98,7 +98,7 @@ class ExportScreen(StepScreen):
             argv = self.session.cli_args(rules_file=paths["rules"])
             out.append(f"\n{self.tr('rec.cli')}: mcm advise {shlex.join(argv)}", style="dim")
         status.update(out)
-        self.notify(self.tr("export.wrote", files=names))
+        self.notify(self.tr("export.wrote", files=names), markup=False)
 
 
 __all__ = ["ExportScreen"]

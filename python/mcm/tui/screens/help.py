@@ -42,7 +42,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
-            yield Static(self._text(), id="help-text")
+            yield Static(self._text(), id="help-text", markup=False)
         yield Footer()
 
     def _text(self) -> Group:

@@ -33,14 +33,14 @@ class RecommendationsScreen(StepScreen):
 
     def body(self) -> Iterable[Widget]:
         with VerticalScroll(id="rec-scroll"):
-            yield Static("", id="verdict")
+            yield Static("", id="verdict", markup=False)
             yield ConstraintTable(self.lang, id="constraint-table")
-            yield Static("", id="plans")
-            yield Static(self.tr("rec.triangle"), classes="section")
+            yield Static("", id="plans", markup=False)
+            yield Static(self.tr("rec.triangle"), classes="section", markup=False)
             yield Triangle(self.lang, id="triangle")
-            yield Static("", id="infeasible")
+            yield Static("", id="infeasible", markup=False)
             yield TraceTree(self.lang, id="trace")
-            yield Static("", id="warnings")
+            yield Static("", id="warnings", markup=False)
             with Collapsible(title=self.tr("rec.cli"), id="cli-box"):
                 yield Static("", id="cli", markup=False)
 
@@ -103,7 +103,7 @@ class RecommendationsScreen(StepScreen):
             for m in metrics:
                 table.add_column(label(m, self.lang), overflow="fold")
             for row in plan_rows(decision, plan, metrics, h):
-                table.add_row(*row)
+                table.add_row(*(Text(cell) for cell in row))  # plain text, never markup
             parts += [title, table, Text("")]
         return Group(*parts)
 

@@ -33,7 +33,7 @@ class ScenarioScreen(StepScreen):
         with Horizontal(id="scenario-pane"):
             yield OptionList(id="scenarios")
             with VerticalScroll(id="scenario-detail-box"):
-                yield Static("", id="scenario-detail")
+                yield Static("", id="scenario-detail", markup=False)
 
     def on_mount(self) -> None:
         self.query_one("#scenarios", OptionList).border_title = self.tr("scenario.pick")
@@ -49,7 +49,7 @@ class ScenarioScreen(StepScreen):
         options = self.query_one("#scenarios", OptionList)
         infos = self.session.scenarios() if self.session.error is None else ()
         options.clear_options()
-        options.add_options(Option(_title(s), id=s.name) for s in infos)
+        options.add_options(Option(Text(_title(s)), id=s.name) for s in infos)
         chosen = self.session.scenario
         names = [s.name for s in infos]
         options.highlighted = names.index(chosen) if chosen in names else (0 if names else None)

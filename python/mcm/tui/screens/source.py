@@ -60,7 +60,7 @@ class SourceScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="source-box"):
-            yield Static(excerpt(self.pos, self.lang), id="source-text")
+            yield Static(excerpt(self.pos, self.lang), id="source-text", markup=False)
         yield Footer()
 
     def action_close(self) -> None:

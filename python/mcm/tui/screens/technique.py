@@ -73,7 +73,7 @@ class TechniqueScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="technique-box"):
-            yield Static(explain(self.technique, self.lang), id="technique-text")
+            yield Static(explain(self.technique, self.lang), id="technique-text", markup=False)
         yield Footer()
 
     def action_close(self) -> None:

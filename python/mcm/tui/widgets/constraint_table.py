@@ -31,11 +31,11 @@ class ConstraintTable(DataTable[str | Text]):
         for c in decision.constraints:
             soft = "" if c.hard else t("status.prefer", self.lang)
             status = t(f"status.{c.status}", self.lang) if c.status in _STYLE else c.status
-            self.add_row(
-                label(c.metric, self.lang),
-                f"{c.op} {show(c.metric, c.limit)}{soft}",
-                show(c.metric, c.value),
-                "—" if c.ratio is None else f"{c.ratio:.2f}x",
+            self.add_row(  # Text cells: a string cell would be read as markup
+                Text(label(c.metric, self.lang)),
+                Text(f"{c.op} {show(c.metric, c.limit)}{soft}"),
+                Text(show(c.metric, c.value)),
+                Text("—" if c.ratio is None else f"{c.ratio:.2f}x"),
                 Text(status, style=_STYLE.get(c.status, "")),
                 key=c.metric,
             )

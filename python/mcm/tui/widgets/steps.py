@@ -20,7 +20,7 @@ class StepBar(Static):
     """
 
     def __init__(self, current: str, lang: Lang) -> None:
-        super().__init__("")
+        super().__init__("", markup=False)
         self.current = current
         self.lang = lang
 

@@ -46,7 +46,7 @@ class TraceTree(Tree[str | None]):
     """
 
     def __init__(self, lang: Lang, *, id: str | None = None) -> None:
-        super().__init__(t("rec.trace", lang), id=id)
+        super().__init__(Text(t("rec.trace", lang)), id=id)
         self.lang = lang
         self.show_root = True
 
@@ -56,20 +56,20 @@ class TraceTree(Tree[str | None]):
         for entry in decision.trace:
             parent = tables.get(entry.table)
             if parent is None:
-                parent = self.root.add(f"{entry.table} ({entry.policy})", expand=True)
+                parent = self.root.add(Text(f"{entry.table} ({entry.policy})"), expand=True)
                 tables[entry.table] = parent
             head = Text(f"{_MARK[entry.status]} {entry.rule} ", style=_STYLE.get(entry.status, ""))
             head.append(entry.status.replace("_", " "))
             head.append(f"  {short_pos(entry.pos)}", style="dim")
             node = parent.add(head, data=entry.pos, expand=entry.status in ("fired", "error", "inapplicable"))
             if entry.explanation:
-                node.add_leaf(entry.explanation, data=entry.pos)
+                node.add_leaf(Text(entry.explanation), data=entry.pos)
             if entry.recommend:
-                node.add_leaf(f"→ {', '.join(entry.recommend)}: {entry.reason}", data=entry.pos)
+                node.add_leaf(Text(f"→ {', '.join(entry.recommend)}: {entry.reason}"), data=entry.pos)
             if entry.note:
                 node.add_leaf(Text(entry.note, style="yellow"), data=entry.pos)
         if decision.why_not:
-            why = self.root.add(t("rec.why_not", self.lang), expand=True)
+            why = self.root.add(Text(t("rec.why_not", self.lang)), expand=True)
             for w in decision.why_not:
                 head = Text(f"{w.technique}: ", style="bold")
                 head.append(w.message)
@@ -77,7 +77,7 @@ class TraceTree(Tree[str | None]):
                 if w.pos:
                     node.add_leaf(Text(short_pos(w.pos), style="dim"), data=w.pos)
                 if w.detail:
-                    node.add_leaf(w.detail, data=w.pos)
+                    node.add_leaf(Text(w.detail), data=w.pos)
         self.root.expand()
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[str | None]) -> None:

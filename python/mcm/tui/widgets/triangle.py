@@ -66,7 +66,7 @@ class Triangle(Static):
     """
 
     def __init__(self, lang: Lang, *, id: str | None = None) -> None:
-        super().__init__("", id=id)
+        super().__init__("", id=id, markup=False)
         self.lang = lang
 
     def show_decision(self, decision: Decision) -> None:
