@@ -83,6 +83,10 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "Measurement cancelled: the partial report is used",
         "测量已取消：使用部分结果",
     ),
+    "baseline.cancelled_early": (
+        "Measurement cancelled before anything was measured",
+        "测量已取消：尚无任何结果",
+    ),
     "baseline.cancelling": ("Cancelling after the current phase…", "当前阶段结束后取消…"),
     "baseline.cancel_hint": ("escape cancels", "按 Esc 取消"),
     "baseline.histogram": (

@@ -220,7 +220,7 @@ class BaselineScreen(StepScreen):
         def timed(batch: int, rep: Any) -> None:  # the first batch's histogram while the others are timed
             if not shown:
                 shown.append(batch)
-                self.app.call_from_thread(self.query_one(LatencyHistogram).show_samples, batch, rep.samples)
+                self.app.call_from_thread(self._show_samples, batch, rep.samples)
 
         try:
             report = measure_model(model, progress=progress, on_latency=timed, **self.mcm.measure_options)
@@ -228,9 +228,12 @@ class BaselineScreen(StepScreen):
             self.app.call_from_thread(self._finished, model, None, problem(e))
             return
         except KeyboardInterrupt:
-            self.app.call_from_thread(self._finished, model, None, self.tr("baseline.cancelled"))
+            self.app.call_from_thread(self._finished, model, None, self.tr("baseline.cancelled_early"))
             return
         self.app.call_from_thread(self._finished, model, report, None)
+
+    def _show_samples(self, batch: int, samples: Any) -> None:
+        self.query_one(LatencyHistogram).show_samples(batch, samples)
 
     def _progress(self, step: int, steps: int, text: str) -> None:
         bar = self.query_one("#measure-progress", ProgressBar)
