@@ -42,8 +42,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "scenario.ignored": ("Can ignore", "可忽略"),
     "scenario.constraints": ("Constraints", "约束"),
     "scenario.stack": ("Suggested stack", "推荐方案"),
+    "scenario.expected": ("Expected outcome (reference)", "预期结果（参考）"),
     "scenario.file": ("Rules", "规则"),
-    "scenario.chosen": ("Scenario: {name}", "场景：{name}"),
     "scenario.loading": ("Loading the rules…", "正在加载规则…"),
     "scenario.none": ("no scenario in the loaded rules", "已加载的规则中没有场景"),
     # rules errors
@@ -61,14 +61,11 @@ _STRINGS: dict[str, tuple[str, str]] = {
     ),
     "constraints.hard": ("hard", "硬约束"),
     "constraints.remove": ("remove", "删除"),
-    "constraints.add": ("Add a constraint", "添加约束"),
     "constraints.metric": ("metric", "指标"),
     "constraints.add_button": ("add", "添加"),
     "constraints.no_scenario": ("Choose a scenario first (F2).", "请先选择场景（F2）。"),
-    "constraints.ok": ("ok", "有效"),
     "constraints.pick_metric": ("choose a metric", "请选择指标"),
     # baseline screen
-    "baseline.title": ("Baseline: what the model does now", "基线：模型当前的指标"),
     "baseline.type": ("Type the numbers", "输入数值"),
     "baseline.load": ("Load a report (mcm measure --format json)", "加载报告（mcm measure --format json）"),
     "baseline.load_button": ("load", "加载"),
@@ -95,10 +92,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     ),
     "baseline.target": ("Target and data", "目标硬件与数据"),
     "baseline.unset": ("not given", "未指定"),
-    "baseline.current": ("Measured values", "当前测量值"),
-    "baseline.none": ("nothing measured yet", "尚无测量值"),
     # recommendations
-    "rec.title": ("Recommendations", "推荐"),
     "rec.triangle": (
         "Impossible triangle: accuracy, latency, resources — pick two",
         "不可能三角：精度、延迟、资源——只能选两个",
@@ -107,7 +101,6 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "rec.why_not": ("Why not", "未选原因"),
     "rec.no_plan": ("No plan: nothing to change, or facts are missing", "没有方案：无需改动，或缺少事实"),
     "rec.relax": ("Relax", "放宽"),
-    "rec.predicted": ("predicted after each step (optimistic–pessimistic)", "每步之后的预测（乐观–悲观）"),
     "rec.corner.accuracy": ("accuracy", "高精度"),
     "rec.corner.latency": ("latency", "低延迟"),
     "rec.corner.resources": ("resources", "低资源"),
@@ -129,7 +122,6 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "export.markdown": ("Plan as Markdown", "方案 Markdown"),
     "export.rules": ("Constraints as a .rules file", "约束 .rules 文件"),
     "export.wrote": ("Wrote {files}", "已写出 {files}"),
-    "export.nothing": ("Decide first: open the plan (F5).", "请先生成方案（F5）。"),
     "export.preview": ("The .rules file", ".rules 文件预览"),
     "export.no_folder": ("{folder}: no such folder", "{folder}：目录不存在"),
     "export.no_folder_hint": ("create it first, or choose another", "请先创建该目录，或换一个目录"),
@@ -226,9 +218,9 @@ def localize_bindings(node: DOMNode, lang: Lang) -> None:
         table[key] = [replace(b, description=zh.get(b.description, b.description)) for b in bindings]
 
 
-def keys() -> frozenset[str]:
+def all_keys() -> frozenset[str]:
     """Every key of the table (for tests)."""
     return frozenset(_STRINGS)
 
 
-__all__ = ["faq", "keys", "localize_bindings", "t", "triangle_text"]
+__all__ = ["all_keys", "faq", "localize_bindings", "t", "triangle_text"]

@@ -14,7 +14,7 @@ from textual.widget import Widget
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from mcm.cli.values import label
+from mcm.cli.values import label, show
 from mcm.tui.screens.base import StepScreen
 from mcm.tui.widgets.rules_errors import RulesErrors
 
@@ -84,6 +84,10 @@ class ScenarioScreen(StepScreen):
         if s.stack:
             out.append(f"{self.tr('scenario.stack')}\n", style="bold")
             out.append("  " + " → ".join(s.stack) + "\n")
+        if s.expected:
+            out.append(f"{self.tr('scenario.expected')}\n", style="bold")
+            for metric, low, high in s.expected:
+                out.append(f"  {label(metric, self.lang)}: {show(metric, low)} – {show(metric, high)}\n")
         out.append(f"{self.tr('scenario.file')}: ", style="bold")
         out.append(f"{Path(s.file).name}:{s.line}", style="underline")
         return out
