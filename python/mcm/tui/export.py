@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mcm.exceptions import McmError, RulesError
-from mcm.tui.session import ConstraintRow, Lang, Session, literal, scenario_rows
+from mcm.tui.session import ConstraintRow, Lang, Session, SessionError, literal, scenario_rows
 
 if TYPE_CHECKING:
     from mcm.engine.decision import Decision
@@ -160,7 +160,6 @@ def constraints_rules_text(session: Session, filename: str = "<mcm-tui export>")
     """The chosen scenario with the session's constraints as a self-contained rules file (see the module
     docstring); ``filename`` names it in errors. Raises :class:`ExportError` or ``SessionError``."""
     from mcm import __version__
-    from mcm.tui.session import SessionError
 
     ruleset = session.ruleset
     if session.scenario is None:

@@ -8,15 +8,27 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer
+from textual.widgets import Footer, Static
 
 from mcm.cli.values import Lang
+from mcm.exceptions import McmError
 from mcm.tui.i18n import localize_bindings, t
 from mcm.tui.widgets.steps import StepBar
 
 if TYPE_CHECKING:
     from mcm.tui.app import McmApp
     from mcm.tui.session import Session
+
+
+def show_error(widget: Static, text: str) -> None:
+    """Show an error line, or hide it while there is none."""
+    widget.update(text)
+    widget.display = bool(text)
+
+
+def problem(error: McmError) -> str:
+    """An error's message and hint on one line."""
+    return f"{error} — {error.hint}" if error.hint else str(error)
 
 
 class StepScreen(Screen[None]):
@@ -58,4 +70,4 @@ class StepScreen(Screen[None]):
         """Show the session as it is now (called each time the screen comes back)."""
 
 
-__all__ = ["StepScreen"]
+__all__ = ["StepScreen", "problem", "show_error"]

@@ -18,8 +18,7 @@ from mcm.cli.values import label
 from mcm.engine.facts import format_metric
 from mcm.exceptions import McmError
 from mcm.rules.facts import FACTS
-from mcm.tui.screens.base import StepScreen
-from mcm.tui.screens.constraints import problem
+from mcm.tui.screens.base import StepScreen, problem
 from mcm.tui.session import fact_text, parse_metric_text
 from mcm.tui.widgets.latency_histogram import LatencyHistogram
 

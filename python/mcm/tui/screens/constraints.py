@@ -14,19 +14,8 @@ from textual.widgets import Button, Checkbox, Input, Select, Static
 from mcm import metrics
 from mcm.cli.values import label
 from mcm.exceptions import McmError
-from mcm.tui.screens.base import StepScreen
+from mcm.tui.screens.base import StepScreen, problem, show_error
 from mcm.tui.session import OPS, ConstraintRow, Session
-
-
-def show_error(widget: Static, text: str) -> None:
-    """Show an error line, or hide it while there is none."""
-    widget.update(text)
-    widget.display = bool(text)
-
-
-def problem(error: McmError) -> str:
-    """An error's message and hint on one line."""
-    return f"{error} — {error.hint}" if error.hint else str(error)
 
 
 class LimitValidator(Validator):
@@ -192,4 +181,4 @@ class ConstraintsScreen(StepScreen):
             self.refresh_view()
 
 
-__all__ = ["ConstraintsScreen", "LimitValidator", "problem"]
+__all__ = ["ConstraintsScreen", "LimitValidator"]

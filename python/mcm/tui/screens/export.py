@@ -18,8 +18,7 @@ from textual.widgets import Button, Input, Static
 
 from mcm.exceptions import McmError
 from mcm.tui.export import ExportError
-from mcm.tui.screens.base import StepScreen
-from mcm.tui.screens.constraints import problem
+from mcm.tui.screens.base import StepScreen, problem
 
 _FIELDS = (
     ("folder", "export.folder"),

@@ -18,7 +18,7 @@ from mcm.cli.render_decision import HEADINGS, plan_metrics, plan_rows
 from mcm.cli.values import label
 from mcm.engine.decision import Decision
 from mcm.exceptions import McmError
-from mcm.tui.screens.constraints import problem
+from mcm.tui.screens.base import problem
 from mcm.tui.widgets.constraint_table import ConstraintTable
 from mcm.tui.widgets.trace_tree import TraceTree
 from mcm.tui.widgets.triangle import Triangle
