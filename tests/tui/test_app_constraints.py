@@ -65,3 +65,7 @@ async def test_add_and_remove_a_constraint() -> None:
         await pilot.pause()
         assert all(r.metric != "power_w" for r in app.session.constraints)
         assert "power_w" in app.session.removed_constraints()
+        await pilot.press("ctrl+z")  # undo: back to the scenario's own constraints
+        await pilot.pause()
+        assert app.session.constraints == list(app.session.scenario_defaults())
+        assert app.session.removed_constraints() == () and _row(app, "power_w") is not None

@@ -33,6 +33,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "key.measure": ("Measure", "测量"),
     "key.cancel": ("Cancel", "取消"),
     "key.write": ("Write files", "写出文件"),
+    "key.reset": ("Reset to the scenario's", "恢复场景默认"),
     "key.source": ("Show rule", "查看规则"),
     "title": ("mcm — model compression advisor", "mcm — 模型压缩顾问"),
     # scenario screen

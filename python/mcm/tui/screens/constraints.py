@@ -4,8 +4,10 @@ the error on a line below the field; add a constraint on any catalogue metric, r
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import ClassVar
 
 from textual import on
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.validation import ValidationResult, Validator
 from textual.widget import Widget
@@ -40,6 +42,7 @@ class ConstraintsScreen(StepScreen):
     """Edit the constraints of the chosen scenario."""
 
     STEP = "constraints"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+z", "reset", "Reset to the scenario's")]
 
     def __init__(self) -> None:
         super().__init__()
@@ -145,6 +148,12 @@ class ConstraintsScreen(StepScreen):
         row = self._row_of(event.button)
         if row is not None and row.name:
             self.session.remove_constraint(row.name)
+            self.refresh_view()
+
+    def action_reset(self) -> None:
+        """Undo every edit, removal and addition: back to the scenario's own constraints."""
+        if self.session.scenario is not None:
+            self.session.reset_constraints()
             self.refresh_view()
 
     @on(Input.Changed, "#add-limit")
