@@ -70,8 +70,9 @@ class HelpScreen(ModalScreen[None]):
             Text(""),
             Text(t("help.faq", lang), style="bold cyan"),
         ]
-        for question, answer in faq(lang):
-            parts += [Text(question, style="bold"), Text("  " + answer)]
+        for question, answer in faq(lang):  # one line per remedy: short lines, no break inside a CJK phrase
+            remedies = [r.strip() for r in answer.replace("；", ";").split(";") if r.strip()]
+            parts += [Text(question, style="bold"), *(Text(f"  • {r}") for r in remedies)]
         return Group(*parts)
 
     def action_close(self) -> None:
