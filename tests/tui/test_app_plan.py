@@ -80,7 +80,7 @@ async def test_a_trace_entry_opens_its_rule() -> None:
         tree.post_message(TraceTree.Jump(fired.pos))
         await pilot.pause()
         assert isinstance(app.screen, SourceScreen)
-        text = str(app.screen.query_one("#source-text", Static).render())
+        text = text_of(app.screen.query_one("#source-text", Static))
         assert f"rule {fired.rule}:" in text
         await pilot.press("escape")
         assert not isinstance(app.screen, SourceScreen)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -29,22 +31,23 @@ def split_pos(pos: str) -> tuple[str, int]:
     return pos, 0
 
 
-def excerpt(pos: str, lang: Lang, context: int = CONTEXT) -> Text:
-    """The file's lines around the position, numbered, the line itself highlighted."""
+def excerpt(pos: str, lang: Lang, context: int = CONTEXT) -> Group:
+    """The file's lines around the position, numbered, the line itself highlighted; a long line wraps beside its
+    number, not under it."""
     file, line = split_pos(pos)
-    out = Text()
-    out.append(f"{pos}\n\n", style="bold")  # not Text(..., style=): that would make every line bold
+    header = Text(f"{pos}\n", style="bold")
     try:
         lines = Path(file).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
-        out.append(t("source.missing", lang, file=file), style="red")
-        return out
+        return Group(header, Text(t("source.missing", lang, file=file), style="red"))
     first, last = max(1, line - context), min(len(lines), line + context)
-    width = len(str(last))
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(justify="right", no_wrap=True, style="dim")
+    grid.add_column(overflow="fold")
     for n in range(first, last + 1):
         style = "bold reverse" if n == line else ""
-        out.append(f"{n:>{width}} │ {lines[n - 1]}\n", style=style)
-    return out
+        grid.add_row(Text(str(n), style=style), Text(lines[n - 1], style=style))
+    return Group(header, grid)
 
 
 class SourceScreen(ModalScreen[None]):
