@@ -63,6 +63,32 @@ def test_int8_types_follow_the_cpu(flags: dict[str, bool], arch: str, types: tup
     assert (chosen.activation, chosen.weight, chosen.reduce_range) == types
 
 
+def test_only_ungrouped_shallow_convolutions_stay_in_fp32() -> None:
+    """A 1-channel first layer stays FP32; a depthwise 3×3 (depth 9 too) and a narrow 1×1 between INT8 layers are
+    quantized with their neighbours."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    def conv(name: str, x: str, w: np.ndarray, group: int) -> tuple[object, object]:
+        init = numpy_helper.from_array(w.astype(np.float32), f"{name}.w")
+        return helper.make_node(
+            "Conv", [x, init.name], [name], name=name, group=group, pads=[1, 1, 1, 1]
+        ), init
+
+    first, w1 = conv("first", "x", np.ones((8, 1, 3, 3)), 1)
+    depthwise, w2 = conv("depthwise", "first", np.ones((8, 1, 3, 3)), 8)
+    pointwise, w3 = conv("pointwise", "depthwise", np.ones((16, 8, 1, 1)), 1)
+    model = helper.make_model(
+        helper.make_graph(
+            [first, depthwise, pointwise],
+            "g",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 8, 8])],
+            [helper.make_tensor_value_info("pointwise", TensorProto.FLOAT, None)],
+            [w1, w2, w3],
+        )
+    )
+    assert int8_static._shallow_convs(model) == {"first": 9}
+
+
 def test_int8_dynamic_leaves_convolutions_alone(tmp_path: Path) -> None:
     applied = int8_dynamic.apply(demo.ONNX_PATH, tmp_path)
     counts = graph.op_counts(graph.load(applied.model.onnx))

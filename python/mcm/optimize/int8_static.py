@@ -2,10 +2,10 @@
 
 Types follow the CPU: on x86, unsigned activations with signed weights (the U8S8 kernels; signed activations fused
 poorly there), with 7-bit weights (``reduce_range``) where there is no VNNI to avoid saturating the 16-bit
-accumulation; on ARM, signed both. Convolutions with a shallow reduction (input channels × kernel area below
-:data:`SHALLOW_DEPTH`, such as a first layer on one channel) stay in FP32: they cost little, and the INT8 kernel
-cannot amortize its quantize and pack overhead over so few products (measured 5× slower than FP32 on the demo's
-first layer). Afterwards the operators ONNX Runtime really runs in INT8 are counted: a quantization that left
+accumulation; on ARM, signed both. A first layer with a shallow reduction (input channels × kernel area below
+:data:`SHALLOW_DEPTH`, reading the model input) stays in FP32: it costs little, and the INT8 kernel cannot
+amortize its quantize and pack overhead over so few products (measured 5× slower than FP32 on the demo's first
+layer). Afterwards the operators ONNX Runtime really runs in INT8 are counted: a quantization that left
 every convolution in floating point is refused, not reported as done.
 """
 
@@ -132,12 +132,17 @@ def apply(
 
 
 def _shallow_convs(model: Any) -> dict[str, int]:
-    """Conv node name → reduction depth (input channels × kernel area), for those below :data:`SHALLOW_DEPTH`."""
+    """Conv node name → reduction depth (input channels × kernel area), for the ungrouped ones that read a model
+    input directly with a depth below :data:`SHALLOW_DEPTH` (a first layer on raw pixels). Only there does FP32
+    cost nothing extra: the quantize moves after the layer. A shallow layer between INT8 layers (a depthwise or
+    a narrow 1×1) in FP32 would put a dequantize and a quantize around it (measured: MobileNetV2 3.5× slower)."""
     weights = {t.name: list(t.dims) for t in model.graph.initializer}
+    inputs = {i.name for i in model.graph.input} - set(weights)
     shallow = {}
     for node in model.graph.node:
         dims = weights.get(node.input[1]) if node.op_type == "Conv" and len(node.input) > 1 else None
-        if dims is not None and len(dims) >= 3:
+        grouped = any(a.name == "group" and a.i > 1 for a in node.attribute)
+        if dims is not None and len(dims) >= 3 and not grouped and node.input[0] in inputs:
             depth = int(np.prod(dims[1:]))
             if depth < SHALLOW_DEPTH:
                 shallow[node.name] = depth
