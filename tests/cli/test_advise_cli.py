@@ -207,3 +207,15 @@ def test_no_rules_named_uses_the_shipped_rules(
     code, d = advise_json(capsys, "--scenario", "iot", "--set", "model_size_mb=4MB")
     assert d["scenario"] == "iot" and code == 1
     assert main(["scenarios"]) == 0 and "rulebook" in capsys.readouterr().out
+
+
+def test_a_rules_folder_without_rules_files_is_not_taken_for_the_rules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mcm.rulebook import DIRECTORY, default_rules
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rules").mkdir()  # someone else's folder of that name
+    assert default_rules() == [str(DIRECTORY)]
+    (tmp_path / "rules" / "mine.rules").write_text("mcm rules 1\n")
+    assert default_rules() == ["rules"]
