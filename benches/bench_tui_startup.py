@@ -5,8 +5,8 @@
 Each app runs headless in a fresh process; the time is from just before the process is started to Textual's
 ``Ready`` event (the DOM is ready and the first frame is drawn), taken in the child with the wall clock the parent
 read. The two apps are interleaved and their medians compared. Target (issue 6): McmApp at most 1.5x the minimal
-app (an ``App`` with one ``Static``); exits 1 if it is slower. McmApp parses the rules in a worker after the first
-frame, so the time until the scenarios are listed is printed too (for information: it has no target).
+app (an ``App`` with one ``Static``); exits 1 if it is slower. McmApp loads the rules just after the first frame,
+so the time until the scenarios are listed is printed too (for information: it has no target).
 """
 
 from __future__ import annotations

@@ -9,13 +9,11 @@ Each step is a Textual mode (F2–F6, ctrl+n / ctrl+b); the screens are imported
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -51,9 +49,9 @@ def _lazy(step: str) -> Callable[[], Screen[Any]]:
 class McmApp(App["Decision | None"]):
     """The mcm TUI; ``run()`` returns the session's last Decision (None when the user never reached a plan).
 
-    The rules load in a worker thread after the first screen is drawn (the session is made on first use, so a
-    caller that reads :attr:`session` first gets it loaded at once); with ``scenario`` they load here, so that an
-    unknown scenario raises before the app runs.
+    The rules load just after the first screen is drawn (the session is made on first use, so a caller that reads
+    :attr:`session` first gets it loaded at once); with ``scenario`` they load here, so that an unknown scenario
+    raises before the app runs.
     """
 
     CSS_PATH = str(Path(__file__).with_name("app.tcss"))  # absolute: subclasses may live anywhere
@@ -85,7 +83,6 @@ class McmApp(App["Decision | None"]):
         self.measure_options: dict[str, Any] = dict(measure_options or {})
         self._rules = tuple(rules)
         self._session = session
-        self._lock = threading.Lock()
         self._start = "scenario"
         if scenario is not None and self.session.error is None:
             self.session.choose(
@@ -97,13 +94,12 @@ class McmApp(App["Decision | None"]):
 
     @property
     def session(self) -> Session:
-        """The session, loading the rules now if the start-up worker has not yet."""
-        with self._lock:
-            if self._session is None:
-                from mcm.tui.session import Session
+        """The session, loading the rules now if they are not loaded yet."""
+        if self._session is None:
+            from mcm.tui.session import Session
 
-                self._session = Session(self._rules or None, lang=self.lang)
-            return self._session
+            self._session = Session(self._rules or None, lang=self.lang)
+        return self._session
 
     @property
     def session_ready(self) -> bool:
@@ -112,13 +108,13 @@ class McmApp(App["Decision | None"]):
     def on_mount(self) -> None:
         self.theme = "textual-dark"
         self.switch_mode(self._start)
-        if self._session is None:
-            self._load_rules()
 
-    @work(thread=True, exclusive=True, group="rules")
-    def _load_rules(self) -> None:
-        self.session  # noqa: B018  (loads the rules: parsing is the slow part of start-up)
-        self.call_from_thread(self._rules_loaded)
+    def on_ready(self) -> None:
+        """The first frame is on screen: load the rules now (~50 ms from the parse cache), on this thread. A worker
+        thread would share the interpreter lock with the drawing and finish later (measured: 130-200 ms)."""
+        if self._session is None:
+            self.session  # noqa: B018  (loads the rules)
+            self._rules_loaded()
 
     def _rules_loaded(self) -> None:
         refresh = getattr(self.screen, "refresh_view", None)
