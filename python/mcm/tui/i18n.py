@@ -115,6 +115,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "status.violated": ("violated", "不满足"),
     "status.unknown": ("unknown", "未知"),
     "status.prefer": (" (prefer)", "（偏好）"),
+    "rec.as_is": ("the model as it is (no technique)", "保持原样（不用任何技术）"),
     "rec.cli": ("The same advice on the command line", "等同的命令行"),
     # export
     "export.title": ("Export the plan and the constraints", "导出方案与约束"),

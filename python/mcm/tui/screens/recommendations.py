@@ -87,7 +87,8 @@ class RecommendationsScreen(StepScreen):
         parts: list[RenderableType] = []
         for plan in decision.plans:
             title = Text(
-                f"{h['plan']} {plan.rank}: {' → '.join(plan.techniques) or '—'}  ", style="bold cyan"
+                f"{h['plan']} {plan.rank}: {' → '.join(plan.techniques) or self.tr('rec.as_is')}  ",
+                style="bold cyan",
             )
             title.append(
                 h["meets"] if plan.feasible else h["misses"], style="green" if plan.feasible else "red"
