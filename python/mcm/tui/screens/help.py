@@ -7,14 +7,10 @@ from typing import ClassVar
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
 
-from mcm.cli.values import Lang
-from mcm.tui.i18n import faq, localize_bindings, t, triangle_text
+from mcm.tui.i18n import faq, t, triangle_text
+from mcm.tui.screens.popup import Popup
 
 _KEYS = (
     ("F2–F6", "step.scenario", "… step.export"),
@@ -28,24 +24,13 @@ _KEYS = (
 )
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Popup):
     """Keys, triangle and FAQ; escape or F1 closes."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,f1,q", "close", "Close"),
-    ]
+    BOX = "help"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,f1,q", "close", "Close")]
 
-    def __init__(self, lang: Lang) -> None:
-        super().__init__()
-        self.lang = lang
-        localize_bindings(self, lang)
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help-box"):
-            yield Static(self._text(), id="help-text", markup=False)
-        yield Footer()
-
-    def _text(self) -> Group:
+    def content(self) -> Group:
         lang = self.lang
         keys = Table.grid(padding=(0, 2))
         keys.add_column(no_wrap=True, style="bold")
@@ -74,9 +59,6 @@ class HelpScreen(ModalScreen[None]):
             remedies = [r.strip() for r in answer.replace("；", ";").split(";") if r.strip()]
             parts += [Text(question, style="bold"), *(Text(f"  • {r}") for r in remedies)]
         return Group(*parts)
-
-    def action_close(self) -> None:
-        self.dismiss(None)
 
 
 __all__ = ["HelpScreen"]

@@ -4,19 +4,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
 
 from mcm.cli.values import Lang
-from mcm.tui.i18n import localize_bindings, t
+from mcm.tui.i18n import t
+from mcm.tui.screens.popup import Popup
 
 CONTEXT = 6
 
@@ -50,24 +45,17 @@ def excerpt(pos: str, lang: Lang, context: int = CONTEXT) -> Group:
     return Group(header, grid)
 
 
-class SourceScreen(ModalScreen[None]):
+class SourceScreen(Popup):
     """The source around a rule; escape closes."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "close", "Close")]
+    BOX = "source"
 
     def __init__(self, pos: str, lang: Lang) -> None:
-        super().__init__()
         self.pos = pos
-        self.lang = lang
-        localize_bindings(self, lang)
+        super().__init__(lang)
 
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="source-box"):
-            yield Static(excerpt(self.pos, self.lang), id="source-text", markup=False)
-        yield Footer()
-
-    def action_close(self) -> None:
-        self.dismiss(None)
+    def content(self) -> Group:
+        return excerpt(self.pos, self.lang)
 
 
 __all__ = ["SourceScreen", "excerpt", "split_pos"]

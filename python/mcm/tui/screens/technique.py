@@ -3,20 +3,14 @@ what it excludes, its caveats, and where it is defined."""
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
 
 from mcm import units
 from mcm.cli.values import Lang, label
 from mcm.exceptions import McmError
 from mcm.rules.ast import Effect, Quantity, Technique
-from mcm.tui.i18n import localize_bindings, t
+from mcm.tui.i18n import t
+from mcm.tui.screens.popup import Popup
 
 
 def _quantity(q: Quantity) -> str:
@@ -60,24 +54,17 @@ def explain(technique: Technique, lang: Lang) -> Text:
     return out
 
 
-class TechniqueScreen(ModalScreen[None]):
+class TechniqueScreen(Popup):
     """One technique explained; escape closes."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "close", "Close")]
+    BOX = "technique"
 
     def __init__(self, technique: Technique, lang: Lang) -> None:
-        super().__init__()
         self.technique = technique
-        self.lang = lang
-        localize_bindings(self, lang)
+        super().__init__(lang)
 
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="technique-box"):
-            yield Static(explain(self.technique, self.lang), id="technique-text", markup=False)
-        yield Footer()
-
-    def action_close(self) -> None:
-        self.dismiss(None)
+    def content(self) -> Text:
+        return explain(self.technique, self.lang)
 
 
 __all__ = ["TechniqueScreen", "explain"]
