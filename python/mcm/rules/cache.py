@@ -2,8 +2,8 @@
 
 Parsing the shipped rules (~3,000 tokens) costs about 100 ms plus Lark's import; a hit reads one small file per
 rules file (about 1 ms). An entry is keyed by the SHA-256 of the file's bytes, the name it is shown by (positions
-carry it) and the code that builds the AST (grammar, parser, AST module, mcm version), so an edit of any of them
-misses. Only clean parses are stored (no diagnostics: warnings come from the checker, which always runs).
+carry it) and the code that builds the AST (grammar and its tables, parser, AST, source reading, units, mcm
+version), so an edit of any of them misses. Only clean parses are stored (no diagnostics: warnings come from the checker, which always runs).
 
 The directory is private: ``$MCM_CACHE_DIR`` or ``$XDG_CACHE_HOME/mcm`` or ``~/.cache/mcm``, then ``rules/``,
 created 0700 and used only while it is owned by this user and closed to others. Entries are JSON, never a
