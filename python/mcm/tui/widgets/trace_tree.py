@@ -59,7 +59,7 @@ class TraceTree(Tree[str | None]):
                 parent = self.root.add(Text(f"{entry.table} ({entry.policy})"), expand=True)
                 tables[entry.table] = parent
             head = Text(f"{_MARK[entry.status]} {entry.rule} ", style=_STYLE.get(entry.status, ""))
-            head.append(entry.status.replace("_", " "))
+            head.append(t(f"trace.{entry.status}", self.lang))
             head.append(f"  {short_pos(entry.pos)}", style="dim")
             node = parent.add(head, data=entry.pos, expand=entry.status in ("fired", "error", "inapplicable"))
             if entry.explanation:
