@@ -120,6 +120,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "trace.skipped": ("skipped", "跳过"),
     "trace.error": ("cannot tell (a fact unknown or invalid)", "无法判断（事实未知或有误）"),
     "trace.inapplicable": ("fired; its techniques cannot be used here", "触发，但其技术在此不可用"),
+    "help.focus": ("move between fields", "在字段间移动"),
     "rec.as_is": ("the model as it is (no technique)", "保持原样（不用任何技术）"),
     "rec.cli": ("The same advice on the command line", "等同的命令行"),
     # export

@@ -35,7 +35,7 @@ class HelpScreen(Popup):
         keys = Table.grid(padding=(0, 2))
         keys.add_column(no_wrap=True, style="bold")
         keys.add_column()
-        focus = {"en": "move between fields", "zh": "在字段间移动"}[lang]
+        focus = t("help.focus", lang)
         for key, a, b in _KEYS:
             second = ""
             if b.startswith("… "):
