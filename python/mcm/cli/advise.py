@@ -24,12 +24,7 @@ def default_lang() -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "rules",
-        nargs="*",
-        metavar="RULES",
-        help="rules files or directories (default: ./rules, else the shipped rules)",
-    )
+    inputs.add_rules_argument(parser)
     parser.add_argument(
         "--scenario", help="the scenario to advise for (needed when the files define several)"
     )

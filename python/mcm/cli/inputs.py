@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Sequence
 from pathlib import Path
 
 from mcm.exceptions import FactsError
+
+#: What every command that reads rules says of its rules argument (see :func:`mcm.rulebook.default_rules`).
+RULES_HELP = (
+    "rules files or directories (default: ./rules when it holds .rules files, else the shipped rules)"
+)
+
+
+def add_rules_argument(parser: argparse.ArgumentParser, name: str = "rules") -> None:
+    """The optional positional list of rules files or directories."""
+    parser.add_argument(name, nargs="*", metavar=name.upper(), help=RULES_HELP)
 
 
 def assignments(items: Sequence[str] | None, flag: str) -> dict[str, str]:

@@ -12,6 +12,7 @@ import re
 import sys
 from pathlib import Path
 
+from mcm.cli.inputs import RULES_HELP
 from mcm.exceptions import OptimizeError
 
 _BUDGET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h)?\s*$")
@@ -24,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--rules",
         nargs="+",
         type=Path,
-        help="rules files or directories (default: ./rules, else the shipped rules)",
+        help=RULES_HELP,
     )
     parser.add_argument("--scenario", help="the scenario whose constraints must hold")
     parser.add_argument(

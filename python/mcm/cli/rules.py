@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from mcm.cli.inputs import add_rules_argument
 from mcm.cli.style import Style
 
 
@@ -18,12 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--threshold", type=float, default=None, metavar="N", help="fail below N%% rule coverage"
     )
     for p in (check, lint, test):
-        p.add_argument(
-            "files",
-            nargs="*",
-            metavar="FILES",
-            help="rules files or directories (default: ./rules, else the shipped rules)",
-        )
+        add_rules_argument(p, "files")
         p.add_argument("--format", choices=("text", "json"), default="text")
 
 

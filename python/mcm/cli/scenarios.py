@@ -5,18 +5,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 
+from mcm.cli import inputs
 from mcm.cli.style import Style, table
 from mcm.cli.values import Lang, label, show
 from mcm.rules.ast import Ident
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "rules",
-        nargs="*",
-        metavar="RULES",
-        help="rules files or directories (default: ./rules, else the shipped rules)",
-    )
+    inputs.add_rules_argument(parser)
     parser.add_argument("--lang", choices=("en", "zh"), default=None)
 
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 def parser() -> argparse.ArgumentParser:
     from mcm.cli.advise import default_lang
+    from mcm.cli.inputs import add_rules_argument
 
     p = argparse.ArgumentParser(
         prog="mcm-tui",
@@ -23,12 +24,7 @@ def parser() -> argparse.ArgumentParser:
         epilog="exit status, as mcm advise: 0 when the last plan on screen meets every hard constraint, "
         "1 when it does not (or no plan was reached), 2 on bad input",
     )
-    p.add_argument(
-        "rules",
-        nargs="*",
-        metavar="RULES",
-        help="rules files or directories (default: ./rules, else the shipped rules)",
-    )
+    add_rules_argument(p)
     p.add_argument(
         "--rules", dest="more_rules", action="append", default=[], metavar="PATH", help="more rules"
     )
