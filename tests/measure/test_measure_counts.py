@@ -15,9 +15,9 @@ import onnx
 import pytest
 import torch
 from archs import mobilenet_v2, resnet18
-from conftest import save_graph, tensor, weight
 from onnx import helper
 
+from conftest import save_graph, tensor, weight
 from mcm.measure import flops, params
 
 PUBLISHED = {"resnet18": (resnet18, 11.69e6, 1.82e9), "mobilenet_v2": (mobilenet_v2, 3.50e6, 0.30e9)}

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FAST, RunCli, save_graph, tensor, weight
 
+from conftest import FAST, RunCli, save_graph, tensor, weight
 from mcm.measure import environment, health, measure_model, power
 from mcm.measure.cost import Cost
 from mcm.measure.render import histogram

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import FAST, RunCli
 from measure_models import linear
 
+from conftest import FAST, RunCli
 from mcm import demo
 from mcm.measure import measure_model
 
