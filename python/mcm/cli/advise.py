@@ -16,6 +16,7 @@ from typing import Any
 from mcm.cli import inputs, render_decision
 from mcm.cli.style import Style
 from mcm.cli.values import Lang
+from mcm.sanitize import json_text
 
 
 def default_lang() -> str:
@@ -76,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     )
     lang: Lang = "zh" if args.lang == "zh" else "en"
     if args.format == "json":
-        print(json.dumps(decision.to_dict(), indent=2, ensure_ascii=False))
+        print(json_text(json.dumps(decision.to_dict(), indent=2, ensure_ascii=False)))
     elif args.format == "markdown":
         sys.stdout.write(render_decision.markdown(decision, lang))
     else:

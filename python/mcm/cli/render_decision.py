@@ -1,12 +1,17 @@
-"""A Decision as text for a terminal or as Markdown: a view of ``Decision.to_dict()``, never new logic."""
+"""A Decision as text for a terminal or as Markdown: a view of ``Decision.to_dict()``, never new logic.
+
+Names, reasons, messages and positions come from rules files and arguments: each goes through
+:mod:`mcm.sanitize` (``inline`` for the terminal, ``markdown`` for Markdown) as it is placed."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from mcm.cli.style import Style, markdown_table, table
+from mcm.cli.style import Style, table
 from mcm.cli.values import Lang, label, show
 from mcm.engine.decision import Decision, Plan
+from mcm.sanitize import inline
+from mcm.sanitize import markdown as md
 
 HEADINGS = {
     "en": {
@@ -70,7 +75,7 @@ def plan_rows(decision: Decision, plan: Plan, metrics: Sequence[str], h: dict[st
         for m in metrics:
             p = step.predicted.get(m)
             cells.append("—" if p is None else interval_text(m, p.optimistic, p.pessimistic))
-        rows.append([f"{i}. {step.technique}", *cells])
+        rows.append([f"{i}. {inline(step.technique)}", *cells])
     return rows
 
 
@@ -89,7 +94,7 @@ def plan_metrics(decision: Decision) -> list[str]:
 def text(decision: Decision, lang: Lang, style: Style) -> str:
     h = HEADINGS[lang]
     out: list[str] = []
-    title = f"scenario {decision.scenario}" if decision.scenario else "no scenario"
+    title = f"scenario {inline(decision.scenario)}" if decision.scenario else "no scenario"
     verdict = style(h["meets"], "green") if decision.meets_constraints else style(h["misses"], "red")
     out += [style(f"mcm advise — {title}", "bold") + f": {verdict}", ""]
 
@@ -116,15 +121,16 @@ def text(decision: Decision, lang: Lang, style: Style) -> str:
             entry.status
         ]
         status = style(entry.status.replace("_", " "), _STATUS_STYLE.get(entry.status, "dim"))
-        line = f"  {mark} {entry.table}.{entry.rule}  {status}  {style(entry.pos, 'dim')}"
+        line = f"  {mark} {inline(entry.table)}.{inline(entry.rule)}  {status}  {style(inline(entry.pos), 'dim')}"
         out.append(line)
         if entry.status in ("fired", "not_fired", "error", "inapplicable") and entry.explanation:
-            out.append(f"      {entry.explanation}")
+            out.append(f"      {inline(entry.explanation)}")
         if entry.note:
-            out.append(f"      {style(entry.note, 'yellow')}")
+            out.append(f"      {style(inline(entry.note), 'yellow')}")
     if decision.recommendations:
         for r in decision.recommendations:
-            out.append(f"  → {h['recommend']} {style(r.technique, 'bold')}  ({r.table}.{r.rule}: {r.reason})")
+            where = f"{inline(r.table)}.{inline(r.rule)}: {inline(r.reason)}"
+            out.append(f"  → {h['recommend']} {style(inline(r.technique), 'bold')}  ({where})")
     else:
         pending = any(e.status == "error" for e in decision.trace)
         out.append(f"  → {h['pending'] if pending else h['none']}")
@@ -133,7 +139,7 @@ def text(decision: Decision, lang: Lang, style: Style) -> str:
     metrics = plan_metrics(decision)
     for plan in decision.plans[:1]:
         ok = style(h["meets"], "green") if plan.feasible else style(h["misses"], "red")
-        out.append(style(f"{h['plan']} {plan.rank}: {' → '.join(plan.techniques) or '—'}", "bold", "cyan"))
+        out.append(style(f"{h['plan']} {plan.rank}: {_chain(plan, inline)}", "bold", "cyan"))
         out.append(f"  {ok}")
         heads = [h["step"], *(label(m, lang) for m in metrics)]
         out += [table(heads, plan_rows(decision, plan, metrics, h), style), ""]
@@ -141,27 +147,47 @@ def text(decision: Decision, lang: Lang, style: Style) -> str:
         out.append(style(h["other_plans"], "bold", "cyan"))
         for plan in decision.plans[1:]:
             verdict = h["meets"] if plan.feasible else h["misses"]
-            out.append(f"  {plan.rank}. {' → '.join(plan.techniques)}  ({verdict})")
+            out.append(f"  {plan.rank}. {_chain(plan, inline)}  ({verdict})")
         out.append("")
 
     if decision.why_not:
         out.append(style(h["why_not"], "bold", "cyan"))
-        pad = max(len(w.technique) for w in decision.why_not)
-        out += [f"  {w.technique.ljust(pad)}  {w.message}" for w in decision.why_not]
+        names = [inline(w.technique) for w in decision.why_not]
+        pad = max(map(len, names))
+        out += [
+            f"  {n.ljust(pad)}  {inline(w.message)}" for n, w in zip(names, decision.why_not, strict=True)
+        ]
         out.append("")
     if decision.infeasibility is not None:
         inf = decision.infeasibility
-        out += [style(h["infeasible"], "bold", "red"), f"  {inf.message}", f"  {inf.triangle}", ""]
+        out += [
+            style(h["infeasible"], "bold", "red"),
+            f"  {inline(inf.message)}",
+            f"  {inline(inf.triangle)}",
+            "",
+        ]
     if decision.warnings:
         out.append(style(h["warnings"], "bold", "yellow"))
-        out += [f"  {w}" for w in decision.warnings]
+        out += [f"  {inline(w)}" for w in decision.warnings]
     return "\n".join(out).rstrip() + "\n"
 
 
+def _chain(plan: Plan, shown: Callable[[str], str]) -> str:
+    return " → ".join(shown(t) for t in plan.techniques) or "—"
+
+
+def _markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A Markdown table of text shown as written: every cell through :func:`mcm.sanitize.markdown`."""
+    out = ["| " + " | ".join(map(md, headers)) + " |", "|" + "---|" * len(headers)]
+    out += ["| " + " | ".join(map(md, r)) + " |" for r in rows]
+    return "\n".join(out)
+
+
 def markdown(decision: Decision, lang: Lang) -> str:
+    """The decision as Markdown; rule and table names (identifiers) in code spans, all other outside text escaped."""
     h = HEADINGS[lang]
     verdict = h["meets"] if decision.meets_constraints else h["misses"]
-    out = [f"# mcm advise: {decision.scenario or '—'}", "", f"**{verdict}**", ""]
+    out = [f"# mcm advise: {md(decision.scenario or '—')}", "", f"**{verdict}**", ""]
     if decision.constraints:
         rows = [
             [
@@ -176,33 +202,38 @@ def markdown(decision: Decision, lang: Lang) -> str:
         out += [
             f"## {h['constraints']}",
             "",
-            markdown_table([h["metric"], h["limit"], h["value"], h["ratio"], h["status"]], rows),
+            _markdown_table([h["metric"], h["limit"], h["value"], h["ratio"], h["status"]], rows),
             "",
         ]
     out += [f"## {h['decision']}", ""]
     for e in decision.trace:
-        out.append(f"- `{e.table}.{e.rule}` **{e.status}** ({e.pos}): {e.explanation}")
+        out.append(
+            f"- `{inline(e.table)}.{inline(e.rule)}` **{e.status}** ({md(e.pos)}): {md(e.explanation)}"
+        )
     out.append("")
     for r in decision.recommendations:
-        out.append(f"- {h['recommend']} **{r.technique}** — {r.reason} (`{r.table}.{r.rule}`, {r.pos})")
+        out.append(
+            f"- {h['recommend']} **{md(r.technique)}** — {md(r.reason)} "
+            f"(`{inline(r.table)}.{inline(r.rule)}`, {md(r.pos)})"
+        )
     metrics = plan_metrics(decision)
     for plan in decision.plans:
         status = h["meets"] if plan.feasible else h["misses"]
-        out += ["", f"## {h['plan']} {plan.rank}: {' → '.join(plan.techniques)}", "", f"{status}", ""]
+        out += ["", f"## {h['plan']} {plan.rank}: {_chain(plan, md)}", "", f"{status}", ""]
         heads = [h["step"], *(label(m, lang) for m in metrics)]
-        out.append(markdown_table(heads, plan_rows(decision, plan, metrics, h)))
+        out.append(_markdown_table(heads, plan_rows(decision, plan, metrics, h)))
     if decision.why_not:
         out += ["", f"## {h['why_not']}", ""]
-        out += [f"- **{w.technique}**: {w.message}" for w in decision.why_not]
+        out += [f"- **{md(w.technique)}**: {md(w.message)}" for w in decision.why_not]
     if decision.infeasibility is not None:
         out += [
             "",
             f"## {h['infeasible']}",
             "",
-            decision.infeasibility.message,
+            md(decision.infeasibility.message),
             "",
-            decision.infeasibility.triangle,
+            md(decision.infeasibility.triangle),
         ]
     if decision.warnings:
-        out += ["", f"## {h['warnings']}", ""] + [f"- {w}" for w in decision.warnings]
+        out += ["", f"## {h['warnings']}", ""] + [f"- {md(w)}" for w in decision.warnings]
     return "\n".join(out) + "\n"

@@ -1,4 +1,7 @@
-"""`mcm rules check|test|lint FILES`: validate rules files, run their own tests, list their lints."""
+"""`mcm rules check|test|lint FILES`: validate rules files, run their own tests, list their lints.
+
+Test names, positions and failures come from the rules files: they are shown through :mod:`mcm.sanitize`
+(diagnostics sanitize themselves in :meth:`mcm.rules.Diagnostic.render`)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import json
 
 from mcm.cli.inputs import add_rules_argument
 from mcm.cli.style import Style
+from mcm.sanitize import inline, json_text
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,8 +38,10 @@ def run(args: argparse.Namespace) -> int:
     warnings = ruleset.warnings
     if args.format == "json":
         print(
-            json.dumps(
-                {"ok": True, "warnings": [w.to_dict() for w in warnings]}, indent=2, ensure_ascii=False
+            json_text(
+                json.dumps(
+                    {"ok": True, "warnings": [w.to_dict() for w in warnings]}, indent=2, ensure_ascii=False
+                )
             )
         )
     else:
@@ -59,20 +65,20 @@ def _test(ruleset: object, args: argparse.Namespace, style: Style) -> int:
     coverage = report.coverage
     below = args.threshold is not None and coverage.percent < args.threshold
     if args.format == "json":
-        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        print(json_text(json.dumps(report.to_dict(), indent=2, ensure_ascii=False)))
     else:
         for r in report.results:
             mark = style("PASS", "green") if r.passed else style("FAIL", "red")
-            print(f"{mark}  {r.name}  {style(r.pos, 'dim')}")
+            print(f"{mark}  {inline(r.name)}  {style(inline(r.pos), 'dim')}")
             for failure in r.failures:
-                print(f"      {failure}")
+                print(f"      {inline(failure)}")
         passed = sum(r.passed for r in report.results)
         print(f"{passed} passed, {len(report.results) - passed} failed")
         if args.coverage or args.threshold is not None:
             line = f"rule coverage {coverage.percent:.1f}% ({len(coverage.covered)} of {coverage.total} rules fired)"
             print(style(line, "red" if below else "green"))
             for rule, pos in coverage.uncovered:
-                print(f"  never fired: {rule}  {style(pos, 'dim')}")
+                print(f"  never fired: {inline(rule)}  {style(inline(pos), 'dim')}")
             if below:
                 print(style(f"below the threshold of {args.threshold:g}%", "red"))
     return 1 if not report.passed or below else 0

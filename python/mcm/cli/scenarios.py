@@ -1,4 +1,6 @@
-"""`mcm scenarios [RULES]`: the quick-decision table — which metrics each scenario watches, and its limits."""
+"""`mcm scenarios [RULES]`: the quick-decision table — which metrics each scenario watches, and its limits.
+
+Labels and file names come from the rules files: every cell is shown through :func:`mcm.sanitize.inline`."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from mcm.cli import inputs
 from mcm.cli.style import Style, table
 from mcm.cli.values import Lang, label, show
 from mcm.rules.ast import Ident
+from mcm.sanitize import inline
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,5 +45,5 @@ def run(args: argparse.Namespace) -> int:
         )
         title = f"{s.name}" + (f" ({s.label})" if s.label else "")
         rows.append([title, names(s.core), names(s.secondary), names(s.ignore), limits or "—", s.pos.file])
-    print(table(heads, rows, style))
+    print(table(heads, [[inline(cell) for cell in row] for row in rows], style))
     return 0

@@ -51,12 +51,3 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], style: Style) -
         return "  ".join(padded).rstrip()
 
     return "\n".join([style(line(headers), "bold"), *(line(r) for r in rows)])
-
-
-def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    def esc(cell: str) -> str:
-        return cell.replace("|", "\\|")
-
-    out = ["| " + " | ".join(map(esc, headers)) + " |", "|" + "---|" * len(headers)]
-    out += ["| " + " | ".join(map(esc, r)) + " |" for r in rows]
-    return "\n".join(out)

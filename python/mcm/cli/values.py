@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Literal
 
 from mcm import metrics, units
+from mcm.sanitize import inline
 
 Lang = Literal["en", "zh"]
 
 
 def label(metric: str, lang: Lang) -> str:
-    """The metric's name for people (``latency_ms`` → "Latency (mean)" / "延迟"); unknown names pass through."""
+    """The metric's name for people (``latency_ms`` → "Latency (mean)" / "延迟"); an unknown name (from a file or
+    an argument) is shown as written, through :func:`mcm.sanitize.inline`."""
     m = metrics.get(metric)
     if m is None:
-        return metric
+        return inline(metric)
     return m.zh if lang == "zh" else m.en
 
 

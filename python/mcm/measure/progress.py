@@ -1,7 +1,8 @@
 """A one-line progress display on a terminal: the phase, ``[step/steps]``, a bar for timed phases, elapsed time.
 
 A background thread redraws the line four times a second (each redraw is a few microseconds, negligible against
-the timing loop's own work); nothing is drawn unless the stream is a TTY.
+the timing loop's own work); nothing is drawn unless the stream is a TTY. The label is shown through
+:func:`mcm.sanitize.inline`: a phase may name an input or a file.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import threading
 import time
 from typing import TextIO
+
+from mcm.sanitize import inline
 
 _SPIN = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 WIDTH = 24
@@ -29,7 +32,7 @@ class TerminalProgress:
 
     def __call__(self, step: int, steps: int, label: str, seconds: float) -> None:
         with self._lock:
-            self._state = (step, steps, label, seconds, time.perf_counter())
+            self._state = (step, steps, inline(label), seconds, time.perf_counter())
         self._draw()
 
     def close(self) -> None:

@@ -3,6 +3,8 @@
 Values are shown in each metric's display unit (``accuracy`` and ``latency_cv`` in %, the rest in their
 canonical units); unavailable metrics show their reason. The histogram is drawn from the primary batch's
 per-call samples through the native HDR histogram: linear bins up to p99, one row for the tail beyond it.
+Model, input and dimension names, file names and warnings come from the model and data files: every line is
+shown through :func:`mcm.sanitize.inline`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import numpy.typing as npt
 
 from mcm import _core, metrics, units
 from mcm.measure.report import MeasureReport
+from mcm.sanitize import inline
 
 BAR = 40
 _EIGHTHS = " ▏▎▍▌▋▊▉█"
@@ -52,7 +55,7 @@ def text(report: MeasureReport, *, bins: int = 12) -> str:
         lines += ["", "warnings:", *(f"  - {w}" for w in report.warnings)]
     if report.partial:
         lines += ["", f"partial report: {report.stop_reason}"]
-    return "\n".join(lines) + "\n"
+    return "\n".join(map(inline, lines)) + "\n"
 
 
 def histogram(samples_ns: npt.NDArray[np.int64], bins: int = 12) -> list[str]:

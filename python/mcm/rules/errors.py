@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
+from mcm import sanitize
 from mcm.exceptions import RulesError
 from mcm.rules.ast import Pos
 
@@ -69,6 +70,7 @@ _CATALOGUE: dict[str, tuple[Severity, str]] = {
     "W005": ("warning", "unknown value for a text fact"),
     "W006": ("warning", "technique without effects"),
     "W007": ("warning", "requirement on an ignored metric"),
+    "W008": ("warning", "limit that can never be met"),
     # the safety net
     "E099": ("error", "internal error"),
 }
@@ -96,17 +98,20 @@ class Diagnostic:
         return CODES[self.code][0]
 
     def render(self) -> str:
-        """The compiler-style text: header, source line with a caret under the problem, hint."""
-        where = f"{self.file}:{self.line}:{self.col}" if self.line > 0 else self.file
-        out = [f"{where}: {self.severity}[{self.code}]: {self.message}"]
+        """The compiler-style text: header, source line with a caret under the problem, hint; text from the file
+        and its name shown through :func:`mcm.sanitize.inline`."""
+        file = sanitize.inline(self.file)
+        where = f"{file}:{self.line}:{self.col}" if self.line > 0 else file
+        out = [f"{where}: {self.severity}[{self.code}]: {sanitize.inline(self.message)}"]
         if self.line > 0:
-            text, caret_at = _window(_printable(self.source_line), self.col - 1)
+            shown, caret_at, span = _printable(self.source_line, self.col - 1, self.span)
+            text, caret_at = _window(shown, caret_at)
             gutter = str(self.line)
-            width = max(1, min(self.span, len(text) - caret_at))
+            width = max(1, min(span, len(text) - caret_at))
             out.append(f" {gutter} | {text}")
             out.append(f" {' ' * len(gutter)} | {' ' * caret_at}^{'~' * (width - 1)}")
         if self.hint:
-            out.append(f"hint: {self.hint}")
+            out.append(f"hint: {sanitize.terminal(self.hint)}")
         return "\n".join(out)
 
     def to_dict(self) -> dict[str, object]:
@@ -124,9 +129,12 @@ class Diagnostic:
         }
 
 
-def _printable(line: str) -> str:
-    """The line as shown: tabs and control characters become one space or '?', so the caret stays aligned."""
-    return "".join(" " if c == "\t" else "?" if ord(c) < 32 or ord(c) == 127 else c for c in line)
+def _printable(line: str, caret: int, span: int) -> tuple[str, int, int]:
+    """The line as shown (tabs as one space, unsafe characters as their escapes), and where the caret and its span
+    fall in it: a character shown as an escape moves what follows it."""
+    head, marked, tail = line[:caret], line[caret : caret + span], line[caret + span :]
+    head, marked, tail = (sanitize.inline(part.replace("\t", " ")) for part in (head, marked, tail))
+    return head + marked + tail, len(head), len(marked)
 
 
 def _window(text: str, caret: int) -> tuple[str, int]:

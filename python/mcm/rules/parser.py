@@ -683,7 +683,7 @@ def _unexpected_character(error: UnexpectedCharacters, context: _Context, hint: 
     elif not char.isascii():
         context.report(
             "E010",
-            f"unexpected character '{char}' (U+{ord(char):04X})",
+            f"unexpected character {_shown(char)}",
             pos,
             hint=_ASCII_FOR.get(char, "only strings and comments may hold non-ASCII text"),
         )
@@ -692,7 +692,7 @@ def _unexpected_character(error: UnexpectedCharacters, context: _Context, hint: 
             "E010", "unexpected character '$'", pos, hint="write amounts as 200 USD/day (no $ sign)"
         )
     else:
-        context.report("E010", f"unexpected character '{char}'", pos, hint=hint or "remove it")
+        context.report("E010", f"unexpected character {_shown(char)}", pos, hint=hint or "remove it")
 
 
 def _unexpected_end(context: _Context, hint: str | None, *, closing: bool) -> None:
@@ -740,6 +740,12 @@ def _terminal_names() -> dict[str, str]:
             f"'{pattern.value}'" if pattern.type == "str" else terminal.name.lower()
         )
     return names
+
+
+def _shown(char: str) -> str:
+    """A character for a message: quoted when it can be seen, its code point always (U+FEFF, U+001B)."""
+    code = f"U+{ord(char):04X}"
+    return f"'{char}' ({code})" if char.isprintable() else code
 
 
 __all__ = ["MAX_DEPTH", "VERSION", "build_parser", "parse_source"]

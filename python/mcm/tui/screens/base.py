@@ -12,6 +12,7 @@ from textual.widgets import Footer, Static
 
 from mcm.cli.values import Lang
 from mcm.exceptions import McmError
+from mcm.sanitize import inline
 from mcm.tui.i18n import localize_bindings, t
 from mcm.tui.widgets.steps import StepBar
 
@@ -27,8 +28,8 @@ def show_error(widget: Static, text: str) -> None:
 
 
 def problem(error: McmError) -> str:
-    """An error's message and hint on one line."""
-    return f"{error} — {error.hint}" if error.hint else str(error)
+    """An error's message and hint on one line, escaped (it may quote a file or what the user typed)."""
+    return inline(f"{error} — {error.hint}" if error.hint else str(error))
 
 
 class StepScreen(Screen[None]):

@@ -18,6 +18,7 @@ from mcm.cli.values import label
 from mcm.engine.facts import format_metric
 from mcm.exceptions import McmError
 from mcm.rules.facts import FACTS
+from mcm.sanitize import inline
 from mcm.tui.screens.base import StepScreen, problem
 from mcm.tui.session import fact_text, parse_metric_text
 from mcm.tui.widgets.latency_histogram import LatencyHistogram
@@ -62,7 +63,7 @@ class BaselineScreen(StepScreen):
     def _say(self, widget_id: str, text: str) -> None:
         """Update a status line, hidden while empty (an empty Static still takes a line)."""
         widget = self.query_one(widget_id, Static)
-        widget.update(text)
+        widget.update(inline(text))  # it may name the model or a stage that names its inputs
         widget.display = bool(text)
 
     def body(self) -> Iterable[Widget]:

@@ -18,6 +18,7 @@ from mcm.cli.render_decision import HEADINGS, plan_metrics, plan_rows
 from mcm.cli.values import label
 from mcm.engine.decision import Decision
 from mcm.exceptions import McmError
+from mcm.sanitize import inline, terminal
 from mcm.tui.screens.base import problem
 from mcm.tui.widgets.constraint_table import ConstraintTable
 from mcm.tui.widgets.trace_tree import TraceTree
@@ -76,7 +77,7 @@ class RecommendationsScreen(StepScreen):
         self.query_one(Triangle).show_decision(decision)
         self.query_one("#infeasible", Static).update(self._infeasible(decision))
         self.query_one(TraceTree).show_decision(decision)
-        warnings = Text("\n".join(f"! {w}" for w in decision.warnings), style="yellow")
+        warnings = Text("\n".join(f"! {inline(w)}" for w in decision.warnings), style="yellow")
         self.query_one("#warnings", Static).update(warnings)
 
     def _plans(self, decision: Decision) -> RenderableType:
@@ -104,7 +105,7 @@ class RecommendationsScreen(StepScreen):
             for m in metrics:
                 table.add_column(label(m, self.lang), overflow="fold")
             for row in plan_rows(decision, plan, metrics, h):
-                table.add_row(*(Text(cell) for cell in row))  # plain text, never markup
+                table.add_row(*(Text(inline(cell)) for cell in row))  # plain text, never markup
             parts += [title, table, Text("")]
         return Group(*parts)
 
@@ -114,13 +115,13 @@ class RecommendationsScreen(StepScreen):
             return Text("")
         h = HEADINGS[self.lang]
         out = Text(h["infeasible"] + "\n", style="bold red")
-        out.append(inf.message + "\n")
+        out.append(inline(inf.message) + "\n")
         for option in inf.options:
-            relax = "; ".join(r.constraint for r in option.relax)
+            relax = "; ".join(inline(r.constraint) for r in option.relax)
             out.append(
                 f"  {self.tr('rec.relax')}: {relax}  ({' → '.join(option.plan) or '—'})\n", style="yellow"
             )
-        out.append(inf.triangle, style="italic")
+        out.append(terminal(inf.triangle), style="italic")
         return out
 
     @on(TraceTree.Jump)

@@ -15,6 +15,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from mcm.cli.values import label, show
+from mcm.sanitize import inline
 from mcm.tui.screens.base import StepScreen
 from mcm.tui.widgets.rules_errors import RulesErrors
 
@@ -69,7 +70,7 @@ class ScenarioScreen(StepScreen):
         out = Text()
         out.append(f"{s.name}", style="bold")
         if s.label:
-            out.append(f"  {s.label}")
+            out.append(f"  {inline(s.label)}")
         out.append("\n\n")
         for key, names, style in (
             ("scenario.core", s.core, "bold green"),
@@ -83,13 +84,13 @@ class ScenarioScreen(StepScreen):
             out.append(f"  {c.text()}\n")
         if s.stack:
             out.append(f"{self.tr('scenario.stack')}\n", style="bold")
-            out.append("  " + " → ".join(s.stack) + "\n")
+            out.append("  " + " → ".join(map(inline, s.stack)) + "\n")
         if s.expected:
             out.append(f"{self.tr('scenario.expected')}\n", style="bold")
             for metric, low, high in s.expected:
                 out.append(f"  {label(metric, self.lang)}: {show(metric, low)} – {show(metric, high)}\n")
         out.append(f"{self.tr('scenario.file')}: ", style="bold")
-        out.append(f"{Path(s.file).name}:{s.line}", style="underline")
+        out.append(f"{inline(Path(s.file).name)}:{s.line}", style="underline")
         return out
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -111,7 +112,8 @@ class ScenarioScreen(StepScreen):
 
 
 def _title(s: ScenarioInfo) -> str:
-    return f"{s.name}" if not s.label else f"{s.name} — {s.label}"
+    """The scenario's name and label; Textual strips only a few C0 controls, so the label is escaped here."""
+    return f"{s.name}" if not s.label else f"{s.name} — {inline(s.label)}"
 
 
 __all__ = ["ScenarioScreen"]

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mcm.cli.values import Lang
+from mcm.sanitize import inline
 from mcm.tui.i18n import t
 from mcm.tui.screens.popup import Popup
 
@@ -30,18 +31,18 @@ def excerpt(pos: str, lang: Lang, context: int = CONTEXT) -> Group:
     """The file's lines around the position, numbered, the line itself highlighted; a long line wraps beside its
     number, not under it."""
     file, line = split_pos(pos)
-    header = Text(f"{pos}\n", style="bold")
+    header = Text(f"{inline(pos)}\n", style="bold")
     try:
         lines = Path(file).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
-        return Group(header, Text(t("source.missing", lang, file=file), style="red"))
+        return Group(header, Text(t("source.missing", lang, file=inline(file)), style="red"))
     first, last = max(1, line - context), min(len(lines), line + context)
     grid = Table.grid(padding=(0, 1))
     grid.add_column(justify="right", no_wrap=True, style="dim")
     grid.add_column(overflow="fold")
     for n in range(first, last + 1):
         style = "bold reverse" if n == line else ""
-        grid.add_row(Text(str(n), style=style), Text(lines[n - 1], style=style))
+        grid.add_row(Text(str(n), style=style), Text(inline(lines[n - 1]), style=style))
     return Group(header, grid)
 
 

@@ -9,6 +9,7 @@ from mcm import units
 from mcm.cli.values import Lang, label
 from mcm.exceptions import McmError
 from mcm.rules.ast import Effect, Quantity, Technique
+from mcm.sanitize import inline
 from mcm.tui.i18n import t
 from mcm.tui.screens.popup import Popup
 
@@ -29,11 +30,12 @@ def _effect(effect: Effect, lang: Lang) -> str:
 
 
 def explain(technique: Technique, lang: Lang) -> Text:
-    """The technique's block, for people."""
+    """The technique's block, for people; its label, reasons and file escaped (Textual strips only a few C0
+    controls)."""
     out = Text(technique.name, style="bold")
     if technique.label:
-        out.append(f"  {technique.label}")
-    out.append(f"\n{technique.pos}\n\n", style="dim")
+        out.append(f"  {inline(technique.label)}")
+    out.append(f"\n{inline(str(technique.pos))}\n\n", style="dim")
     out.append(t("tech.effects", lang) + "\n", style="bold cyan")
     for e in technique.effects:
         out.append(f"  {_effect(e, lang)}\n")
@@ -44,13 +46,13 @@ def explain(technique: Technique, lang: Lang) -> Text:
     if technique.requires:
         out.append(t("tech.requires", lang) + "\n", style="bold cyan")
         for r in technique.requires:
-            out.append(f"  {r.reason or r.pos}\n")
+            out.append(f"  {inline(r.reason or str(r.pos))}\n")
     if technique.excludes:
         out.append(f"{t('tech.excludes', lang)}: {', '.join(i.name for i in technique.excludes)}\n")
     if technique.caveats:
         out.append(t("tech.caveats", lang) + "\n", style="bold cyan")
         for c in technique.caveats:
-            out.append(f"  {c.reason or c.pos}\n", style="yellow")
+            out.append(f"  {inline(c.reason or str(c.pos))}\n", style="yellow")
     return out
 
 

@@ -14,6 +14,7 @@ from textual.widgets.tree import TreeNode
 
 from mcm.cli.values import Lang
 from mcm.engine.decision import Decision
+from mcm.sanitize import inline
 from mcm.tui.i18n import t
 
 _MARK = {"fired": "✓", "not_fired": "·", "skipped": "-", "error": "!", "inapplicable": "×"}
@@ -60,24 +61,24 @@ class TraceTree(Tree[str | None]):
                 tables[entry.table] = parent
             head = Text(f"{_MARK[entry.status]} {entry.rule} ", style=_STYLE.get(entry.status, ""))
             head.append(t(f"trace.{entry.status}", self.lang))
-            head.append(f"  {short_pos(entry.pos)}", style="dim")
+            head.append(f"  {inline(short_pos(entry.pos))}", style="dim")
             node = parent.add(head, data=entry.pos, expand=entry.status in ("fired", "error", "inapplicable"))
             if entry.explanation:
-                node.add_leaf(Text(entry.explanation), data=entry.pos)
+                node.add_leaf(Text(inline(entry.explanation)), data=entry.pos)
             if entry.recommend:
-                node.add_leaf(Text(f"→ {', '.join(entry.recommend)}: {entry.reason}"), data=entry.pos)
+                node.add_leaf(Text(inline(f"→ {', '.join(entry.recommend)}: {entry.reason}")), data=entry.pos)
             if entry.note:
-                node.add_leaf(Text(entry.note, style="yellow"), data=entry.pos)
+                node.add_leaf(Text(inline(entry.note), style="yellow"), data=entry.pos)
         if decision.why_not:
             why = self.root.add(Text(t("rec.why_not", self.lang)), expand=True)
             for w in decision.why_not:
                 head = Text(f"{w.technique}: ", style="bold")
-                head.append(w.message)
+                head.append(inline(w.message))
                 node = why.add(head, data=w.pos, expand=False)
                 if w.pos:
                     node.add_leaf(Text(short_pos(w.pos), style="dim"), data=w.pos)
                 if w.detail:
-                    node.add_leaf(Text(w.detail), data=w.pos)
+                    node.add_leaf(Text(inline(w.detail)), data=w.pos)
         self.root.expand()
 
     def on_tree_node_selected(self, event: Tree.NodeSelected[str | None]) -> None:
