@@ -3,10 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import IntEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from mcm.rules.errors import Diagnostic
+
+
+class ExitStatus(IntEnum):
+    """What every command (each `mcm` verb, `mcm-tui`) exits with; :data:`EXIT_STATUS_HELP` says it to users."""
+
+    OK = 0
+    NOT_MET = 1
+    BAD_INPUT = 2
+    INTERNAL_ERROR = 70
+    INTERRUPTED = 130
+    BROKEN_PIPE = 141
+    TERMINATED = 143
+
+
+#: The exit statuses as every command's ``--help`` shows them.
+EXIT_STATUS_HELP = """\
+exit status:
+  0    success: the constraints hold
+  1    constraints not met (mcm rules: a test failed or lint warned)
+  2    bad input: usage, arguments, files, rules
+  70   internal error: one line, the traceback in a private file (--debug shows it instead)
+  130  interrupted (SIGINT, Ctrl-C): cleaned up; mcm measure keeps a partial report
+  141  the reader of the output went away (a closed pipe, as `mcm ... | head`)
+  143  terminated (SIGTERM): as 130"""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread by the command-line entry points. A KeyboardInterrupt, so that every
+    cleanup and partial report that Ctrl-C gets, SIGTERM gets too; the exit status tells them apart (143, not 130)."""
 
 
 class McmError(Exception):
@@ -97,8 +127,10 @@ class OptimizeError(McmError):
 
 
 __all__ = [
+    "EXIT_STATUS_HELP",
     "AdviceError",
     "CallableError",
+    "ExitStatus",
     "FactsError",
     "InputError",
     "McmError",
@@ -107,6 +139,7 @@ __all__ = [
     "OptimizeError",
     "RulesError",
     "StatsError",
+    "Terminated",
     "UnitError",
     "UnknownMetricError",
 ]

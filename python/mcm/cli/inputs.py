@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Sequence
-from pathlib import Path
 
 from mcm.exceptions import FactsError
 
@@ -61,13 +59,19 @@ def typed(values: dict[str, str]) -> dict[str, bool | float | str]:
 
 
 def baseline_metrics(path: str) -> dict[str, float]:
-    """The ``metrics`` object of an ``mcm measure --format json`` report (or a plain ``{metric: number}`` object)."""
+    """The ``metrics`` object of an ``mcm measure --format json`` report (or a plain ``{metric: number}`` object):
+    a regular file of at most :data:`~mcm.files.read.MAX_JSON_BYTES`, nested at most
+    :data:`~mcm.files.read.MAX_JSON_DEPTH` deep."""
+    from mcm.files.read import MAX_JSON_BYTES, InputFileError, loads_limited, read_bytes_limited
+
     try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as e:
-        raise FactsError(f"--baseline {path}: cannot read it ({e.strerror or e})") from e
+        data = read_bytes_limited(path, MAX_JSON_BYTES, "report")
+    except InputFileError as e:
+        raise FactsError(f"--baseline {path}: cannot read it: {e.reason}") from e
+    try:
+        raw = loads_limited(data)
     except ValueError as e:
-        raise FactsError(f"--baseline {path}: not valid JSON ({e})") from e
+        raise FactsError(f"--baseline {path}: {e}") from e
     table = raw.get("metrics", raw) if isinstance(raw, dict) else None
     if not isinstance(table, dict):
         raise FactsError(

@@ -1,18 +1,29 @@
-"""Entry point of the `mcm` command: parse the verb, run it, map errors to messages and exit codes.
+"""Entry point of the `mcm` command: parse the verb, run it, map every outcome to a message and an exit status.
 
-Exit codes: 0 success, 1 constraints not met (for gating pipelines), 2 usage or input error, 130 interrupted.
-A traceback reaches the user only with `--debug`. Only the chosen verb's module is imported, so a verb pays for
-its own dependencies alone (`mcm advise` never loads numpy, torch, onnxruntime or textual).
+Exit statuses (:class:`~mcm.exceptions.ExitStatus`, listed by every ``--help``): 0 success, 1 constraints not met
+(for gating pipelines), 2 bad input, 70 internal error, 130 interrupted (SIGINT), 143 terminated (SIGTERM, which
+raises :class:`~mcm.exceptions.Terminated` so that every cleanup Ctrl-C gets runs too). An internal error is one
+line on stderr and its traceback goes to a private file under ``$XDG_STATE_HOME/mcm`` (``~/.local/state/mcm``);
+a traceback reaches the terminal only with `--debug`. Only the chosen verb's module is imported, so a verb pays
+for its own dependencies alone (`mcm advise` never loads numpy, torch, onnxruntime or textual).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any, NoReturn
 
-from mcm.exceptions import McmError
+from mcm.exceptions import EXIT_STATUS_HELP, ExitStatus, McmError, Terminated
 
 #: verb -> (module under mcm.cli, one-line help)
 VERBS: dict[str, tuple[str, str]] = {
@@ -40,7 +51,10 @@ def _top_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mcm",
         description=DESCRIPTION,
-        epilog="verbs:\n" + "\n".join(f"  {v:<10} {h}" for v, (_, h) in VERBS.items()),
+        epilog="verbs:\n"
+        + "\n".join(f"  {v:<10} {h}" for v, (_, h) in VERBS.items())
+        + "\n\n"
+        + EXIT_STATUS_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
@@ -52,33 +66,166 @@ def _top_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``mcm ARGS`` (default ``sys.argv[1:]``) and return its exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
     split = next((i for i, a in enumerate(args) if not a.startswith("-")), len(args))
     top = _top_parser().parse_args(args[: split + 1])
+    signals = StopOnSignals()
+    try:
+        return signals.status(_run(top, args[split + 1 :]))
+    except McmError as e:
+        if top.debug:
+            import traceback
+
+            traceback.print_exc()
+        from mcm.sanitize import terminal
+
+        print(f"mcm: error: {terminal(str(e))}", file=sys.stderr)
+        if e.hint:
+            print(f"hint: {terminal(e.hint)}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt as e:
+        return interrupted("mcm", signals.terminated or isinstance(e, Terminated))
+    except BrokenPipeError:
+        return reader_gone()
+    except Exception as e:
+        return failed("mcm", e, ["mcm", *args], top.debug)
+    finally:
+        signals.restore()
+
+
+def _run(top: argparse.Namespace, args: Sequence[str]) -> int:
+    """The verb ``top.verb`` run on ``args`` (or the version, or the help)."""
     if top.version:
         from mcm import __version__
 
         print(f"mcm {__version__}")
-        return 0
+        return ExitStatus.OK
     if top.verb is None:
         _top_parser().print_help()
-        return 2
+        return ExitStatus.BAD_INPUT
     module = importlib.import_module(f"mcm.cli.{VERBS[top.verb][0]}")
-    parser = argparse.ArgumentParser(prog=f"mcm {top.verb}", description=VERBS[top.verb][1])
+    parser = argparse.ArgumentParser(
+        prog=f"mcm {top.verb}",
+        description=VERBS[top.verb][1],
+        epilog=EXIT_STATUS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     module.add_arguments(parser)
-    verb_args = parser.parse_args(args[split + 1 :])
-    try:
-        return int(module.run(verb_args))
-    except McmError as e:
-        if top.debug:
-            raise
-        print(f"mcm: error: {e}", file=sys.stderr)
-        if e.hint:
-            print(f"hint: {e.hint}", file=sys.stderr)
-        return e.exit_code
-    except KeyboardInterrupt:
-        print("mcm: interrupted", file=sys.stderr)
-        return 130
+    return int(module.run(parser.parse_args(args)))
+
+
+class StopOnSignals:
+    """From construction to :meth:`restore`, in the main thread, SIGTERM raises :class:`Terminated` and SIGINT
+    KeyboardInterrupt (as Python's default handler does, but under an asyncio loop too, which would otherwise
+    cancel its task quietly), so both run the same cleanups: a staged output removed, a partial report kept. A
+    signal the process ignores stays ignored; other threads change nothing (Python runs handlers in the main one).
+    """
+
+    def __init__(self) -> None:
+        self.terminated = False
+        self._previous: dict[signal.Signals, Callable[[int, FrameType | None], Any] | int | None] = {}
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(signum) != signal.SIG_IGN:
+                self._previous[signum] = signal.signal(signum, self._raise)
+
+    def _raise(self, signum: int, frame: FrameType | None) -> NoReturn:
+        if signum == signal.SIGTERM:
+            self.terminated = True
+            raise Terminated("terminated by SIGTERM")
+        raise KeyboardInterrupt
+
+    def status(self, status: int) -> int:
+        """``status``, except that a run that stopped early on SIGTERM (130, a partial result) exits 143."""
+        return ExitStatus.TERMINATED if status == ExitStatus.INTERRUPTED and self.terminated else status
+
+    def restore(self) -> None:
+        """Give each signal back the handler it had."""
+        for signum, previous in self._previous.items():
+            signal.signal(signum, signal.SIG_DFL if previous is None else previous)
+        self._previous.clear()
+
+
+def interrupted(prog: str, terminated: bool) -> int:
+    """Say that ``prog`` stopped on a signal: 143 when it was SIGTERM (even if some code turned the
+    :class:`Terminated` it raised into a plain KeyboardInterrupt), else 130."""
+    print(f"{prog}: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+    return ExitStatus.TERMINATED if terminated else ExitStatus.INTERRUPTED
+
+
+def reader_gone() -> int:
+    """Stop quietly when the output's reader has gone (``mcm ... | head``): stdout is pointed at the null
+    device so that the interpreter's last flush cannot fail again; exits 141 as a process killed by SIGPIPE."""
+    with contextlib.suppress(OSError, ValueError):  # stdout may be no real file (a test's capture)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return ExitStatus.BROKEN_PIPE
+
+
+#: OS errors that name a path: bad input when nothing turned them into an McmError where they were raised.
+_PATH_ERRORS = (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError, PermissionError)
+
+
+def failed(prog: str, error: Exception, command: Sequence[str], debug: bool) -> int:
+    """Report an exception that is no McmError. An OS error about a named path is bad input (2), a last resort:
+    such errors should become McmErrors where they are raised. Anything else is an internal error (70): one line,
+    and the traceback in a private file (or, with ``debug``, on stderr)."""
+    import traceback
+
+    from mcm.sanitize import terminal
+
+    if debug:
+        traceback.print_exception(error)
+    if isinstance(error, _PATH_ERRORS) and error.filename is not None:
+        print(f"{prog}: error: {terminal(str(error.filename))}: {error.strerror or error}", file=sys.stderr)
+        return ExitStatus.BAD_INPUT
+    lines = str(error).strip().splitlines()
+    summary = type(error).__name__ + (f": {lines[0]}" if lines else "")
+    print(f"{prog}: internal error: {terminal(summary)}", file=sys.stderr)
+    if not debug:
+        try:
+            path = crash_report(prog, error, command)
+        except Exception as e:  # the report of a failure must not fail: say so and exit 70 all the same
+            print(
+                f"{prog}: could not save the details ({type(e).__name__}: {terminal(str(e))}); "
+                "run with --debug to see the traceback here",
+                file=sys.stderr,
+            )
+        else:
+            print(
+                f"details: {terminal(str(path))} (run with --debug to see the traceback here)",
+                file=sys.stderr,
+            )
+    return ExitStatus.INTERNAL_ERROR
+
+
+def crash_report(prog: str, error: BaseException, command: Sequence[str]) -> Path:
+    """Write ``error``'s traceback, the command and the versions to a new private file (mode 0600, in a folder
+    made 0700) under ``$XDG_STATE_HOME/mcm`` (``~/.local/state/mcm`` when unset or relative); return its path."""
+    import platform
+    import traceback
+
+    from mcm import __version__
+
+    state = os.environ.get("XDG_STATE_HOME", "")
+    folder = (Path(state) if os.path.isabs(state) else Path.home() / ".local" / "state") / "mcm"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    for n in range(100):
+        path = folder / f"crash-{stamp}-{os.getpid()}{f'-{n}' if n else ''}.txt"
+        try:
+            fd = os.open(path, flags, 0o600)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as f:
+            f.write(f"{prog} {__version__}, Python {platform.python_version()}, {platform.platform()}\n")
+            f.write(f"command: {' '.join(command)}\n\n")
+            traceback.print_exception(error, file=f)
+        return path
+    raise FileExistsError(f"no free name for a crash report in {folder}")
 
 
 if __name__ == "__main__":

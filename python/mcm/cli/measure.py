@@ -8,8 +8,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-INTERRUPTED = 130
+from mcm.exceptions import ExitStatus
+from mcm.sanitize import inline
+
+if TYPE_CHECKING:
+    from mcm.files import StrPath
+    from mcm.measure.report import MeasureReport
+
 MODELS = "an .onnx file, a TorchScript file, a torch.export .pt2 program, package.module:factory, or demo"
 
 
@@ -39,14 +47,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--reference", metavar="OTHER_MODEL", help="compare outputs (and accuracy) with this model"
     )
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument("--out", metavar="FILE", help="write the report here (atomically) instead of stdout")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        help="text (a table) or json (the report); default: json for an --out ending in .json, else text",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="FILE",
+        help="write the report to FILE instead of stdout: atomically, as a regular file, never one of the inputs "
+        "(the model, its data, --data, --reference); FILE.json gets JSON unless --format says otherwise",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    from mcm.measure import inputs, measure_model, render, write_atomic
+    from mcm.files import check_target, write_atomic
+    from mcm.measure import inputs, measure_model, render
     from mcm.measure.progress import TerminalProgress
 
+    read = _inputs(args)
+    if args.out:
+        check_target(args.out, read)  # before measuring, not after
     progress = TerminalProgress(sys.stderr) if sys.stderr.isatty() else None
     try:
         report = measure_model(
@@ -66,10 +87,43 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if progress is not None:
             progress.close()
-    output = report.to_json() + "\n" if args.format == "json" else render.text(report)
+    output = report.to_json() + "\n" if _format(args) == "json" else render.text(report)
     if args.out:
-        write_atomic(args.out, output)
-        print(f"mcm: wrote {args.out}" + (" (partial)" if report.partial else ""), file=sys.stderr)
+        write_atomic(args.out, output, {**read, **_model_files(report)})
+        print(f"mcm: wrote {inline(args.out)}" + (" (partial)" if report.partial else ""), file=sys.stderr)
     else:
         sys.stdout.write(output)
-    return INTERRUPTED if report.partial else 0
+    return ExitStatus.INTERRUPTED if report.partial else ExitStatus.OK
+
+
+def _format(args: argparse.Namespace) -> str:
+    """``--format``, else JSON for an ``--out`` ending in ``.json``, else text."""
+    if args.format:
+        return str(args.format)
+    return "json" if args.out and Path(args.out).suffix.lower() == ".json" else "text"
+
+
+def _inputs(args: argparse.Namespace) -> dict[StrPath, str]:
+    """The files this measurement reads, as far as the arguments tell (``--out`` must be none of them)."""
+    from mcm import demo
+
+    found: dict[StrPath, str] = (
+        {demo.ONNX_PATH: "the model being measured", demo.EVAL_PATH: "the demo's data"}
+        if args.model == "demo"
+        else {args.model: "the model being measured"}
+    )
+    if args.data:
+        found[args.data] = "the --data file"
+    if args.reference:
+        found[args.reference] = "the --reference model"
+    return found
+
+
+def _model_files(report: MeasureReport) -> dict[StrPath, str]:
+    """The files the measured model was loaded from (ONNX external data included), as the report lists them."""
+    size = report.sections.get("size")
+    files = size.get("files", []) if isinstance(size, dict) else []
+    found: dict[StrPath, str] = {f["path"]: "a file of the model being measured" for f in files}
+    if report.model.get("path"):
+        found[report.model["path"]] = "the model being measured"
+    return found

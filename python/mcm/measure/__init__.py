@@ -10,8 +10,9 @@ Importing this package imports neither torch nor ONNX Runtime; they load with th
 
 from __future__ import annotations
 
+from mcm.files import write_atomic
 from mcm.measure.api import OnLatency, Progress, Settings, measure_model
-from mcm.measure.report import SCHEMA, MeasureReport, read_metrics, write_atomic
+from mcm.measure.report import SCHEMA, MeasureReport, read_metrics
 from mcm.measure.unavailable import Unavailable
 
 __all__ = [

@@ -33,6 +33,8 @@ from mcm.timing import LatencyReport, time_callable
 Progress = Callable[[int, int, str, float], None]
 #: Called with each batch size's latency report as soon as it is timed (a live histogram while the run goes on).
 OnLatency = Callable[[int, LatencyReport], None]
+#: Most threads asked for per usable CPU: more only adds OS threads (each runtime starts one per thread asked for).
+THREADS_PER_CPU = 4
 
 
 @dataclass(frozen=True)
@@ -343,8 +345,8 @@ def _settings(
     qps: float | None,
     seed: int,
 ) -> Settings:
+    check_threads(threads)
     checks = [
-        (threads is None or threads >= 1, f"threads must be at least 1, got {threads}"),
         (
             min_time >= 0 and np.isfinite(min_time),
             f"min time must be a non-negative number of seconds, got {min_time}",
@@ -379,6 +381,22 @@ def _settings(
     )
 
 
+def check_threads(threads: int | None, flag: str = "threads") -> None:
+    """Raise :class:`InputError` unless ``threads`` is None or between 1 and :func:`max_threads`."""
+    if threads is not None and threads < 1:
+        raise InputError(f"{flag} must be at least 1, got {threads}")
+    if threads is not None and threads > max_threads():
+        cpus = environment.usable_cpus()
+        raise InputError(
+            f"{flag} {threads}: over the limit of {max_threads()} ({THREADS_PER_CPU} × the {cpus} usable CPUs)"
+        )
+
+
+def max_threads() -> int:
+    """The most threads a measurement may ask for: :data:`THREADS_PER_CPU` × the CPUs this process may use."""
+    return THREADS_PER_CPU * environment.usable_cpus()
+
+
 def _shape_args(shapes: Sequence[str | ShapeArg] | Mapping[str, Sequence[int]]) -> tuple[ShapeArg, ...]:
     if isinstance(shapes, Mapping):
         return tuple(ShapeArg(k, tuple(int(d) for d in v)) for k, v in shapes.items())
@@ -403,4 +421,12 @@ def _silent(step: int, steps: int, label: str, seconds: float) -> None:
     return None
 
 
-__all__ = ["OnLatency", "Progress", "Settings", "measure_model"]
+__all__ = [
+    "THREADS_PER_CPU",
+    "OnLatency",
+    "Progress",
+    "Settings",
+    "check_threads",
+    "max_threads",
+    "measure_model",
+]

@@ -2,22 +2,28 @@
 
 Every mismatch (unknown input name, rank, a fixed dimension, dtype, a batch size the model fixes) is an
 :class:`InputError` raised here, before anything is run or timed. Synthetic inputs are seeded: floats from a
-standard normal, integers 0, booleans False (safe for index and mask inputs).
+standard normal drawn in their own dtype, integers 0, booleans False (safe for index and mask inputs).
+
+Data files are untrusted: an ``.npz`` is read only from a regular file, without pickles, and refused before
+anything is decompressed when its members would expand past :data:`MAX_DATA_BYTES` (each member's size as the
+zip directory and its ``.npy`` header declare it). The arrays fed to one call are held to the same limit.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from mcm.exceptions import InputError
+from mcm.files.read import InputFileError, open_regular, size_text
 
 #: One dimension of a signature: a fixed size, a symbolic name, or None (unknown).
 Dim = int | str | None
@@ -28,6 +34,16 @@ Feeds = dict[str, npt.NDArray[np.generic]]
 DEFAULT_BATCHES: tuple[int, ...] = (1, 8)
 #: Keys of an .npz file read as labels, not inputs.
 LABEL_KEYS = ("y", "label", "labels", "target", "targets")
+#: Most bytes an .npz file may expand to, all members together, and the most that one call's inputs may take.
+MAX_DATA_BYTES = 1024**3
+
+
+class BatchSizeError(InputError):
+    """Batch sizes asked for that the model cannot take: it fixes the batch size at ``fixed``."""
+
+    def __init__(self, message: str, fixed: int, asked: tuple[int, ...]) -> None:
+        super().__init__(message)
+        self.fixed, self.asked = fixed, asked
 
 
 @dataclass(frozen=True)
@@ -134,14 +150,19 @@ def parse_batches(text: str) -> tuple[int, ...]:
     return values
 
 
-def load_npz(path: str | os.PathLike[str]) -> Dataset:
-    """Read an ``.npz`` file (no pickles): input arrays and optional labels under one of :data:`LABEL_KEYS`."""
+def load_npz(path: str | os.PathLike[str], limit: int = MAX_DATA_BYTES) -> Dataset:
+    """Read an ``.npz`` file (a regular file, no pickles, expanding to at most ``limit`` bytes): input arrays and
+    optional labels under one of :data:`LABEL_KEYS`."""
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{p}: no such data file")
     try:
-        with np.load(p, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
+        f = open_regular(p, "data file")
+    except InputFileError as e:
+        raise InputError(str(e)) from e
+    try:
+        with f:
+            _check_npz_sizes(p, f, limit)
+            with np.load(f, allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
         raise InputError(f"{p}: not a readable .npz file ({e})") from e
     labels_key = next((k for k in LABEL_KEYS if k in arrays), None)
@@ -161,6 +182,45 @@ def load_npz(path: str | os.PathLike[str]) -> Dataset:
             f"(got {labels.dtype}{list(labels.shape)} for {rows.pop()} rows)"
         )
     return Dataset(p, arrays, labels)
+
+
+def _check_npz_sizes(path: Path, f: BinaryIO, limit: int) -> None:
+    """Refuse, before decompressing, an ``.npz`` with a member that is no ``.npy`` array, whose members would
+    expand past ``limit`` bytes (as the zip directory and each ``.npy`` header declare them), or with a header that
+    declares more data than its member holds (numpy would allocate what the header says)."""
+    total = 0
+    with zipfile.ZipFile(f) as z:
+        for info in z.infolist():
+            name = info.filename
+            if not name.endswith(".npy"):
+                raise InputError(f"{path}: member {name} is not an .npy array")
+            declared = 0
+            if info.file_size <= limit:
+                with z.open(info) as member:
+                    version = np.lib.format.read_magic(member)
+                    read_header = (
+                        np.lib.format.read_array_header_1_0
+                        if version == (1, 0)
+                        else np.lib.format.read_array_header_2_0
+                    )
+                    shape, _, dtype = read_header(member)
+                declared = math.prod(shape) * dtype.itemsize
+            expands = max(info.file_size, declared)
+            if expands > limit:
+                raise InputError(
+                    f"{path}: member {name} expands to {size_text(expands)}, over the {size_text(limit)} limit"
+                )
+            if declared > info.file_size:
+                raise InputError(
+                    f"{path}: member {name} declares {size_text(declared)} of data ({dtype}{list(shape)}) "
+                    f"but holds {size_text(info.file_size)}"
+                )
+            total += info.file_size
+    if total > limit:
+        raise InputError(
+            f"{path}: its members expand to {size_text(total)}, over the {size_text(limit)} limit"
+        )
+    f.seek(0)
 
 
 def plan(
@@ -199,6 +259,7 @@ def plan(
         for spec in specs:
             templates[spec.name] = _template(spec, given.get(spec.name))
     chosen = _batches(specs, templates, shapes, batches, rows is not None)
+    _check_call_size(templates, max(chosen))
     source: Literal["synthetic", "data", "example"] = (
         "data" if data is not None else "example" if rows else "synthetic"
     )
@@ -299,9 +360,11 @@ def _batches(
     if fixed_batch is not None:
         if requested and tuple(requested) != (fixed_batch,):
             what = fixed[0].describe() if fixed else "a scalar input"
-            raise InputError(
-                f"the model fixes the batch size at {fixed_batch} ({what}): --batch "
-                f"{','.join(str(b) for b in requested)} cannot be used"
+            asked = ",".join(str(b) for b in requested)
+            raise BatchSizeError(
+                f"the model fixes the batch size at {fixed_batch} ({what}): it cannot run at batch sizes {asked}",
+                fixed_batch,
+                tuple(requested),
             )
         return (fixed_batch,)
     if requested:
@@ -309,6 +372,20 @@ def _batches(
     if shapes and not from_rows:
         return (shapes[0].shape[0],)
     return DEFAULT_BATCHES
+
+
+def _check_call_size(templates: Mapping[str, tuple[tuple[int, ...], str]], batch: int) -> None:
+    """Refuse inputs that would take more than :data:`MAX_DATA_BYTES` for one call at ``batch``."""
+    sizes = {
+        name: math.prod(shape[1:]) * batch * np.dtype(dtype).itemsize if shape else np.dtype(dtype).itemsize
+        for name, (shape, dtype) in templates.items()
+    }
+    if sum(sizes.values()) > MAX_DATA_BYTES:
+        largest = max(sizes, key=lambda name: sizes[name])
+        raise InputError(
+            f"one call at batch {batch} takes {size_text(sum(sizes.values()))} of inputs "
+            f"({largest}: {size_text(sizes[largest])}), over the {size_text(MAX_DATA_BYTES)} limit"
+        )
 
 
 def _take(a: npt.NDArray[np.generic], batch: int) -> npt.NDArray[np.generic]:
@@ -321,8 +398,10 @@ def _take(a: npt.NDArray[np.generic], batch: int) -> npt.NDArray[np.generic]:
 def _synthetic(
     rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype[np.generic]
 ) -> npt.NDArray[np.generic]:
-    if np.issubdtype(dtype, np.floating):
-        return rng.standard_normal(shape).astype(dtype)
+    if dtype == np.float64:
+        return rng.standard_normal(shape)
+    if np.issubdtype(dtype, np.floating):  # drawn in float32 (float16 and the like: cast from it, no wider)
+        return rng.standard_normal(shape, dtype=np.float32).astype(dtype, copy=False)
     return np.zeros(shape, dtype=dtype)
 
 
@@ -337,6 +416,8 @@ def _dims(shape: Sequence[int]) -> str:
 __all__ = [
     "DEFAULT_BATCHES",
     "LABEL_KEYS",
+    "MAX_DATA_BYTES",
+    "BatchSizeError",
     "Dataset",
     "Dim",
     "Feeds",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,31 +87,15 @@ def split_metrics(values: Mapping[str, float | Unavailable]) -> tuple[dict[str, 
     return measured, missing
 
 
-def write_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``.
-
-    Readers see the old file or the whole new one, never a part; on any failure (Ctrl-C included) the
-    temporary file is removed and ``path`` is untouched.
-    """
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def read_metrics(path: str | os.PathLike[str]) -> dict[str, float]:
-    """The ``metrics`` object of a report file, checked against the schema (for ``mcm advise --baseline``)."""
+    """The ``metrics`` object of a report file, checked against the schema (for ``mcm advise --baseline``); the
+    file is read as :func:`mcm.files.read.json_limited` reads JSON (a regular file, its size and depth capped)."""
+    from mcm.files.read import InputFileError, json_limited
+
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise MeasurementError(f"{path}: cannot read a measurement report ({e})") from e
+        doc = json_limited(path, what="measurement report")
+    except InputFileError as e:
+        raise MeasurementError(f"{path}: cannot read a measurement report ({e.reason})") from e
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
         found = doc.get("schema") if isinstance(doc, dict) else type(doc).__name__
         raise MeasurementError(f"{path}: not a {SCHEMA} report (schema: {found!r})")
@@ -143,4 +126,4 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
-__all__ = ["NOT_MEASURED", "SCHEMA", "MeasureReport", "read_metrics", "split_metrics", "write_atomic"]
+__all__ = ["NOT_MEASURED", "SCHEMA", "MeasureReport", "read_metrics", "split_metrics"]

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from mcm.files import write_atomic
 from mcm.optimize.bitmap_font import GLYPH_H, LINE_H, draw_text, text_width, to_ascii
 
 W, H = 860, 500
@@ -307,8 +308,8 @@ def render(points: Sequence[Point]) -> bytes:
 
 
 def write(points: Sequence[Point], path: Path) -> str:
-    """Write the PNG to ``path``; returns the caption (axes' ranges and colours) for the report."""
-    path.write_bytes(render(points))
+    """Write the PNG to ``path`` (atomically); returns the caption (axes' ranges and colours) for the report."""
+    write_atomic(path, render(points))
     (x0, x1), (y0, y1) = ranges(points)
     return (
         f"x: latency relative to ONNX Runtime FP32 at the measured batch ({x0:.2f} → {x1:.2f}, lower is faster); "

@@ -14,17 +14,16 @@ the session decides on; a difference (say, a rules file edited since it was load
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import json
 import os
-import secrets
-import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mcm.exceptions import McmError, RulesError
+from mcm.exceptions import RulesError
+from mcm.files import OutputError, StrPath, check_target
+from mcm.files import write_all as files_write_all
+from mcm.sanitize import json_text
 from mcm.tui.session import ConstraintRow, Lang, Session, SessionError, literal, scenario_rows
 
 if TYPE_CHECKING:
@@ -35,97 +34,25 @@ if TYPE_CHECKING:
 _BLOCKS = frozenset({"scenario", "technique", "decide", "test"})
 
 
-class ExportError(McmError):
+class ExportError(OutputError):
     """A file that could not be written (or an export that would not reproduce the session); ``path`` says which."""
 
-    def __init__(self, message: str, path: str | os.PathLike[str], hint: str | None = None) -> None:
-        super().__init__(message)
-        self.path = os.fspath(path)
-        self.hint = hint
+
+# ---- writing (mcm.files, with its errors as ExportError)
 
 
-# ---- atomic writing
-
-
-def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
+def write_atomic(path: StrPath, text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically; returns the path. Raises :class:`ExportError`."""
     return write_all({path: text})[0]
 
 
-def write_all(files: Mapping[str | os.PathLike[str], str]) -> list[Path]:
-    """Write several files together: each is staged next to its target and synced, and only when every one is
-    staged are they renamed into place, so a failure to write (a missing folder, no space, no permission) touches
-    no target. A rename failing after others (rare: the folder vanished meanwhile) leaves the earlier ones written
-    and says which failed. An existing target keeps its permissions. Raises :class:`ExportError`."""
-    staged: list[tuple[Path, Path]] = []
+def write_all(files: Mapping[StrPath, str]) -> list[Path]:
+    """Write several files together, all or nothing as far as the system allows (see
+    :func:`mcm.files.write_all`); an existing target keeps its permissions. Raises :class:`ExportError`."""
     try:
-        for path, text in files.items():
-            target = Path(os.fspath(path))
-            if target.is_dir():
-                raise ExportError(
-                    f"cannot write {target}: it is a directory", target, "name a file inside it"
-                )
-            try:
-                temporary, fd = _temporary(target.parent, target.name)
-                staged.append((temporary, target))
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(text.encode("utf-8"))
-                    handle.flush()
-                    os.fsync(handle.fileno())
-            except OSError as e:
-                raise ExportError(f"cannot write {target}: {e.strerror or e}", target, _hint(e)) from e
-        for temporary, target in staged:
-            try:
-                with contextlib.suppress(FileNotFoundError):
-                    os.chmod(temporary, stat.S_IMODE(target.stat().st_mode))
-                os.replace(temporary, target)
-            except OSError as e:
-                raise ExportError(f"cannot write {target}: {e.strerror or e}", target, _hint(e)) from e
-            _sync_directory(target.parent)
-        done, staged = [target for _, target in staged], []
-        return done
-    finally:
-        for temporary, _ in staged:
-            with contextlib.suppress(OSError):
-                temporary.unlink()
-
-
-def _temporary(directory: Path, name: str) -> tuple[Path, int]:
-    """A new file next to the target (created exclusively, mode 0666 less the umask, like ``open``)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
-    for _ in range(100):
-        candidate = directory / f".{name}.{secrets.token_hex(4)}.tmp"
-        try:
-            return candidate, os.open(candidate, flags, 0o666)
-        except FileExistsError:
-            continue
-    raise FileExistsError(errno.EEXIST, "no free temporary name", str(directory))
-
-
-def _sync_directory(directory: Path) -> None:
-    """Make the rename durable where the platform allows it (POSIX); elsewhere nothing to do."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _hint(error: OSError) -> str:
-    if error.errno == errno.ENOENT:
-        return "the folder does not exist: create it or choose another"
-    if error.errno == errno.ENOTDIR:
-        return "part of the path is a file, not a folder"
-    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return "choose a folder you can write to"
-    if error.errno == errno.ENOSPC:
-        return "the disk is full"
-    return "choose another path"
+        return files_write_all(files)
+    except OutputError as e:
+        raise ExportError(str(e), e.path, e.hint) from e
 
 
 # ---- the plan
@@ -133,7 +60,7 @@ def _hint(error: OSError) -> str:
 
 def plan_json(decision: Decision) -> str:
     """The decision's JSON form (schema ``mcm.decision/1``), as ``mcm advise --format json`` prints it."""
-    return json.dumps(decision.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(decision.to_dict(), indent=2, ensure_ascii=False)) + "\n"
 
 
 def write_plan_json(decision: Decision, path: str | os.PathLike[str]) -> Path:
@@ -230,19 +157,18 @@ def _rules_export(session: Session, path: str | os.PathLike[str]) -> str:
     return constraints_rules_text(session, os.fspath(path))
 
 
-def _refuse_input(session: Session, path: str | os.PathLike[str]) -> None:
-    """Raise :class:`ExportError` when ``path`` is one of the rules files the session reads (inputs stay as they
-    are, whatever is exported)."""
-    target = Path(os.fspath(path))
-    inputs = {
-        Path(session.loaded_from, f.path).resolve() for f in session.ruleset.files if f.path != "<string>"
+def _refuse_input(session: Session, path: StrPath) -> None:
+    """Raise :class:`ExportError` when ``path`` cannot be written, or is (by inode, whatever the path) one of the
+    rules files the session reads: inputs stay as they are, whatever is exported."""
+    inputs: dict[StrPath, str] = {
+        Path(session.loaded_from, f.path): "one of the rules files this session reads"
+        for f in session.ruleset.files
+        if f.path != "<string>"
     }
-    if target.resolve() in inputs:
-        raise ExportError(
-            f"{target} is one of the rules files this session reads; inputs are never modified",
-            target,
-            "choose another name, e.g. my-scenario.rules",
-        )
+    try:
+        check_target(path, inputs)
+    except OutputError as e:
+        raise ExportError(str(e), e.path, e.hint) from e
 
 
 def _edits(session: Session) -> list[str]:
