@@ -28,6 +28,7 @@ from typing import Literal
 from mcm import metrics, units
 from mcm.exceptions import FactsError, McmError
 from mcm.rules.ast import BoundOp, Pos, Scenario
+from mcm.rules.check import never_met
 from mcm.rules.facts import FACTS, names_in
 
 #: A fact's value: a number (canonical unit), a flag or a text.
@@ -227,6 +228,9 @@ def make_facts(
     for lim in user_limits:
         if lim.lower_bound != (metrics.METRICS[lim.metric].better == "higher"):
             warnings.append(f"constraint {lim.text()} bounds the better side of {lim.metric}")
+        impossible = never_met(metrics.METRICS[lim.metric], lim.op, lim.value)
+        if impossible is not None:
+            warnings.append(f"constraint {lim.text()} can never hold: {impossible}")
     got_env, got_data = parse_env(env, "env", warnings), parse_env(data, "data", warnings)
     return Facts._build(
         parse_metrics(measured, "measured"),

@@ -134,7 +134,15 @@ class _Checker:
                     hint=f"first at line {first.line}; one require or prefer per metric",
                 )
             bounded.setdefault(constraint.metric, constraint)
-            check_value(self.reporter, metric, constraint.value)
+            if check_value(self.reporter, metric, constraint.value):
+                reason = never_met(metric, constraint.op, constraint.value.value)
+                if reason is not None:
+                    self.reporter.report(
+                        "W008",
+                        f"this limit can never be met: {reason}",
+                        constraint.pos,
+                        hint="no measurement can meet it: check the number, its sign and its unit",
+                    )
             upper = constraint.op in ("<", "<=")
             if upper != (metric.better == "lower"):
                 side = "above" if upper else "below"
@@ -426,6 +434,21 @@ class _Checker:
 _VALUE_HINT = {BOOL: "give true or false", STRING: 'give a "quoted string"'}
 
 
+def never_met(metric: Metric, op: str, value: float) -> str | None:
+    """Why ``metric op value`` (``value`` canonical) holds for no value the metric can take, as ``latency_ms < 0 ms``
+    or ``accuracy > 100 %`` do; None when some value meets it."""
+    low = -math.inf if metric.minimum is None else metric.minimum
+    high = math.inf if metric.maximum is None else metric.maximum
+    if op in ("<", "<=") and (value < low or (op == "<" and value <= low)):
+        side, bound = "below", low
+    elif op in (">", ">=") and (value > high or (op == ">" and value >= high)):
+        side, bound = "above", high
+    else:
+        return None
+    shown = f"{bound / units.UNITS[metric.display].to_base(1.0):g}"
+    return f"{metric.name} is never {side} {shown} {metric.display}".rstrip()
+
+
 def _ends(range_: ast.Range) -> tuple[ast.Quantity, ...]:
     return (range_.low,) if range_.low is range_.high else (range_.low, range_.high)
 
@@ -434,4 +457,4 @@ def _none_of(rules: Sequence[ast.Rule], pos: ast.Pos) -> ast.Expr:
     return ast.BoolOp("and", tuple(ast.Not(r.condition, r.pos) for r in rules), pos)
 
 
-__all__ = ["check"]
+__all__ = ["check", "never_met"]

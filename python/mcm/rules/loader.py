@@ -15,7 +15,7 @@ from pathlib import Path
 from mcm.rules import ast, cache
 from mcm.rules.check import check
 from mcm.rules.errors import Reporter
-from mcm.rules.source import MAX_BYTES
+from mcm.rules.source import MAX_BYTES, too_large
 from mcm.units import did_you_mean
 
 MAX_FILES = 64
@@ -24,7 +24,23 @@ SUFFIX = ".rules"
 
 
 def load_paths(paths: tuple[str | os.PathLike[str], ...], reporter: Reporter) -> ast.RuleSet | None:
-    """Load files (a directory stands for its ``*.rules`` files) with their includes, then check them together."""
+    """Load files (a directory stands for its ``*.rules`` files) with their includes, then check them together.
+
+    When that fails after any file came from the parse cache, the entries read are forgotten and every file is
+    parsed again from its source before anything is reported: a cached AST the checker rejects is never the
+    reason a load fails (the cache verifies each entry against its source; this is the second line of defence).
+    """
+    before = len(reporter.diagnostics)
+    with cache.tracking() as hits:
+        ruleset = _load_paths(paths, reporter)
+    if ruleset is None and hits:
+        cache.forget(hits)
+        del reporter.diagnostics[before:]
+        ruleset = _load_paths(paths, reporter)
+    return ruleset
+
+
+def _load_paths(paths: tuple[str | os.PathLike[str], ...], reporter: Reporter) -> ast.RuleSet | None:
     loader = _Loader(reporter)
     for path in paths:
         shown = os.fspath(path)
@@ -137,7 +153,11 @@ class _Loader:
             if not stat.S_ISREG(real.stat().st_mode):  # a FIFO or device could block or never end
                 raise OSError(0, "not a regular file")
             with open(real, "rb") as handle:
-                return handle.read(MAX_BYTES + 1)
+                data = handle.read(MAX_BYTES + 1)  # never more: a 10 GB file is not read whole
+                if len(data) <= MAX_BYTES:
+                    return data
+                too_large(data, os.fstat(handle.fileno()).st_size, shown, self.reporter)
+                return None
         except OSError as error:
             reason = error.strerror or str(error)
             if via is not None:

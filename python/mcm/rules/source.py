@@ -23,15 +23,7 @@ def prepare(data: str | bytes, name: str, reporter: Reporter) -> Source | None:
     """The source to parse, or None after reporting why there is none (too large, not UTF-8, control chars)."""
     size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8", "surrogatepass"))
     if size > MAX_BYTES:
-        first = _first_line(data)
-        reporter.add_source(Source(name, first))
-        reporter.report(
-            "E002",
-            f"file is {size:,} bytes; the limit is {MAX_BYTES:,} bytes (1 MiB)",
-            Pos(name, 1, 1),
-            hint="split it into files joined with include",
-            span=len(first),
-        )
+        too_large(data, size, name, reporter)
         return None
     text = _decode(data, name, reporter) if isinstance(data, bytes) else data
     if text is None:
@@ -51,6 +43,22 @@ def prepare(data: str | bytes, name: str, reporter: Reporter) -> Source | None:
         )
         return None
     return source
+
+
+def too_large(head: str | bytes, size: int, name: str, reporter: Reporter) -> None:
+    """Report a file over :data:`MAX_BYTES`: ``head`` is its beginning, ``size`` its real size in bytes (at most the
+    limit for a file that grew while it was read: then the message says only that it is over)."""
+    first = _first_line(head)
+    reporter.add_source(Source(name, first))
+    reporter.report(
+        "E002",
+        f"file is {size:,} bytes; the limit is {MAX_BYTES:,} bytes (1 MiB)"
+        if size > MAX_BYTES
+        else f"file is over the limit of {MAX_BYTES:,} bytes (1 MiB)",
+        Pos(name, 1, 1),
+        hint="split it into files joined with include",
+        span=len(first),
+    )
 
 
 def _decode(data: bytes, name: str, reporter: Reporter) -> str | None:
@@ -84,4 +92,4 @@ def _position(name: str, text: str, offset: int) -> Pos:
     return Pos(name, line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
 
 
-__all__ = ["MAX_BYTES", "prepare"]
+__all__ = ["MAX_BYTES", "prepare", "too_large"]
