@@ -2,21 +2,25 @@
 
 Progress goes to stderr; the summary to stdout. Exit 0 when the chosen model meets every hard constraint that
 could be checked (with --strict: every one, an unmeasurable one counting as missed), 1 when one is
-missed, 2 for bad input, 130 on Ctrl-C (nothing is left half-written).
+missed, 2 for bad input, 130 on Ctrl-C and 143 on SIGTERM (nothing is left half-written).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
 from pathlib import Path
 
 from mcm.cli.inputs import RULES_HELP
 from mcm.exceptions import OptimizeError
+from mcm.sanitize import inline
 
 _BUDGET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h)?\s*$")
 _SECONDS = {"s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+#: Batch size timed for throughput when --batch is not given (batch 1 is always timed too).
+DEFAULT_BATCH = 32
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,7 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--budget", default="10m", help="time budget: 90s, 10m, 1h (default 10m)")
     parser.add_argument("--out", required=True, type=Path, help="new directory for the model and the reports")
     parser.add_argument("--threads", type=int, default=1, help="threads for every measurement (default 1)")
-    parser.add_argument("--batch", type=int, default=32, help="batch size for throughput (default 32)")
+    parser.add_argument(
+        "--batch", type=int, help=f"batch size for throughput (default {DEFAULT_BATCH}; batch 1 is timed too)"
+    )
     parser.add_argument(
         "--min-time", type=float, default=1.0, help="seconds timed per batch size (default 1)"
     )
@@ -60,18 +66,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def parse_budget(text: str) -> float:
     """Seconds in ``90s``, ``10m``, ``1.5h`` or a bare number of seconds."""
     match = _BUDGET.match(text)
-    if match is None or float(match.group(1)) <= 0:
+    seconds = float(match.group(1)) * _SECONDS[match.group(2) or "s"] if match is not None else math.nan
+    if not 0 < seconds < math.inf:
         raise OptimizeError(f"--budget {text!r}: give a positive time such as 90s, 10m or 1h")
-    return float(match.group(1)) * _SECONDS[match.group(2) or "s"]
+    return seconds
 
 
 def run(args: argparse.Namespace) -> int:
+    from mcm.measure.api import check_threads
+
+    check_threads(args.threads, "--threads")  # before the heavy imports: too many threads is refused at once
+    batch = DEFAULT_BATCH if args.batch is None else args.batch
+    if batch < 1 or args.min_time <= 0:
+        raise OptimizeError("--batch must be at least 1, --min-time positive")
+    _check_data_files(args)
+    _check_numbers(args)
+
+    from mcm.measure.inputs import BatchSizeError
     from mcm.optimize.loop import Options
     from mcm.optimize.loop import run as optimize
     from mcm.rulebook import default_rules
 
-    if args.threads < 1 or args.batch < 1 or args.min_time <= 0:
-        raise OptimizeError("--threads and --batch must be at least 1, --min-time positive")
     opts = Options(
         model=args.model,
         rules=tuple(args.rules or map(Path, default_rules())),
@@ -83,12 +98,46 @@ def run(args: argparse.Namespace) -> int:
         train=args.train,
         budget_s=parse_budget(args.budget),
         threads=args.threads,
-        batch=args.batch,
+        batch=batch,
         min_time=args.min_time,
         max_accuracy_drop_pp=args.max_accuracy_drop,
         strict=args.strict,
     )
-    result = optimize(opts, lambda line: print(f"mcm: {line}", file=sys.stderr, flush=True))
+    try:
+        result = optimize(opts, lambda line: print(f"mcm: {inline(line)}", file=sys.stderr, flush=True))
+    except BatchSizeError as e:
+        given = f"--batch {batch}" if args.batch is not None else f"--batch {DEFAULT_BATCH}, the default"
+        error = BatchSizeError(f"{e} (mcm optimize times batch 1 and {given})", e.fixed, e.asked)
+        error.hint = (
+            "give --batch 1"
+            if e.fixed == 1
+            else "mcm optimize always times batch 1: export the model with a free batch dimension"
+        )
+        raise error from e
     print((args.out / "report.md").read_text(encoding="utf-8"), end="")
-    print(f"wrote {args.out}/model.onnx, report.json, report.md")
+    print(f"wrote {inline(str(args.out))}/model.onnx, report.json, report.md")
     return 0 if result.meets_constraints else 1
+
+
+def _check_data_files(args: argparse.Namespace) -> None:
+    """Refuse a missing or non-regular --calib, --eval or --train file (a FIFO would block) before any work."""
+    from mcm.files.read import InputFileError, regular_file
+
+    for flag, path in (("--calib", args.calib), ("--eval", args.eval), ("--train", args.train)):
+        if path is not None:
+            try:
+                regular_file(path)
+            except InputFileError as e:
+                raise OptimizeError(f"{flag} {e}") from e
+
+
+def _check_numbers(args: argparse.Namespace) -> None:
+    """Refuse a threshold or time that is not a finite number in its range (``nan`` would disable a limit)."""
+    if not 0 <= args.max_accuracy_drop <= 100:
+        raise OptimizeError(
+            f"--max-accuracy-drop {args.max_accuracy_drop}: give the largest accuracy drop to keep, "
+            "in percentage points from 0 to 100"
+        )
+    if not 0 < args.min_time < math.inf:
+        raise OptimizeError(f"--min-time {args.min_time}: give a positive number of seconds")
+    parse_budget(args.budget)

@@ -7,10 +7,19 @@ accumulation; on ARM, signed both. A first layer with a shallow reduction (input
 amortize its quantize and pack overhead over so few products (measured 5× slower than FP32 on the demo's first
 layer). Afterwards the operators ONNX Runtime really runs in INT8 are counted: a quantization that left
 every convolution in floating point is refused, not reported as done.
+
+Pre-processing (``quant_pre_process``: shape inference and constant folding, what lets ONNX Runtime fuse the QDQ
+pairs) is retried without symbolic shape inference when that gives up, as it does on transformer graphs
+(FIELD-NOTES). A failure of pre-processing or quantization is an :class:`OptimizeError` with the library's reason,
+never a traceback. Every intermediate file lives in a temporary directory inside ``out_dir``, removed whatever
+happens; ONNX Runtime's pre-processing runs with that directory as the current one, because its symbolic shape
+inference saves the model it gave up on into the current directory (``sym_shape_infer_temp.onnx``, the model's size).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import tempfile
 import warnings
 from collections.abc import Iterator, Mapping
@@ -68,7 +77,6 @@ def apply(
 ) -> Applied:
     """Write ``out_dir/model.onnx``: ``input_path`` quantized to INT8 with calibration data ``calib`` (.npz)."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static  # type: ignore[import-untyped]
-    from onnxruntime.quantization.shape_inference import quant_pre_process  # type: ignore[import-untyped]
 
     need_onnx(input_path, NAME)
     calib_path = need_data(calib, NAME, "calibration data (a few hundred real inputs)", "--calib")
@@ -86,24 +94,32 @@ def apply(
             return next(self._batches, None)
 
     out = out_dir / "model.onnx"
-    with tempfile.TemporaryDirectory(prefix="mcm-int8-") as tmp, warnings.catch_warnings(), quiet():
+    with (
+        tempfile.TemporaryDirectory(prefix=".int8-", dir=out_dir) as tmp,
+        warnings.catch_warnings(),
+        quiet(),
+    ):
         warnings.simplefilter("ignore")
-        prepared = Path(tmp) / "prepared.onnx"
-        quant_pre_process(str(input_path), str(prepared))
+        prepared = Path(tmp).resolve() / "prepared.onnx"
+        fallback = _pre_process(input_path.resolve(), prepared)
         shallow = _shallow_convs(graph.load(prepared))
-        qdq = Path(tmp) / "qdq.onnx"
-        quantize_static(
-            str(prepared),
-            str(qdq),
-            Reader(),
-            quant_format=QuantFormat.QDQ,
-            per_channel=True,
-            reduce_range=types.reduce_range,
-            activation_type=qtype[types.activation],
-            weight_type=qtype[types.weight],
-            nodes_to_exclude=list(shallow),
-        )
-        graph.optimized(qdq, out, "extended")  # QDQ pairs folded into QLinear ops: smaller, any x86/ARM CPU
+        qdq = prepared.with_name("qdq.onnx")
+        try:
+            quantize_static(
+                str(prepared),
+                str(qdq),
+                Reader(),
+                quant_format=QuantFormat.QDQ,
+                per_channel=True,
+                reduce_range=types.reduce_range,
+                activation_type=qtype[types.activation],
+                weight_type=qtype[types.weight],
+                nodes_to_exclude=list(shallow),
+            )
+            # QDQ pairs folded into QLinear ops: smaller, any x86/ARM CPU
+            graph.optimized(qdq, out, "extended")
+        except Exception as e:  # the library's failure on this model: a reason, not a traceback
+            raise OptimizeError(f"{NAME}: ONNX Runtime could not quantize this model ({_reason(e)})") from e
     summary = graph.int8_summary(graph.op_counts(graph.load(out)))
     if summary["int8_ops"] == 0:
         raise OptimizeError(
@@ -127,8 +143,46 @@ def apply(
                 for name, depth in shallow.items()
             ),
         ),
+        notes=() if fallback is None else (fallback,),
         checks={**summary, "activation_type": types.activation, "weight_type": types.weight},
     )
+
+
+def _pre_process(model: Path, prepared: Path) -> str | None:
+    """``quant_pre_process`` from ``model`` to ``prepared`` (absolute paths), run inside ``prepared``'s directory;
+    retried without symbolic shape inference when that fails. Returns a note when the retry was needed."""
+    from onnxruntime.quantization.shape_inference import quant_pre_process  # type: ignore[import-untyped]
+
+    with _inside(prepared.parent):
+        try:
+            quant_pre_process(str(model), str(prepared))
+            return None
+        except Exception as first:
+            try:
+                quant_pre_process(str(model), str(prepared), skip_symbolic_shape=True)
+            except Exception as second:
+                raise OptimizeError(
+                    f"{NAME}: ONNX Runtime's pre-processing failed ({_reason(first)}; "
+                    f"again without symbolic shape inference: {_reason(second)})"
+                ) from second
+            return f"pre-processed without symbolic shape inference, which failed: {_reason(first)}"
+
+
+@contextlib.contextmanager
+def _inside(directory: Path) -> Iterator[None]:
+    """Run a block with ``directory`` as the current directory (a library writes into the current one)."""
+    before = os.getcwd()
+    os.chdir(directory)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+def _reason(error: Exception) -> str:
+    """An exception from a library, in one line: its type and the first line of its message."""
+    first = str(error).strip().split("\n")[0][:200]
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__
 
 
 def _shallow_convs(model: Any) -> dict[str, int]:

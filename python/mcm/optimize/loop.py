@@ -5,14 +5,15 @@ holds, the candidates run out, or the budget is spent.
 A hard constraint that cannot be checked here (``power_w`` without an energy counter) is "unknown", not
 held: the loop keeps trying techniques for it, and the exit status counts only violated constraints.
 
-All files are written into a temporary directory beside ``out`` and renamed into place at the end; Ctrl-C or an
-error removes it. The input model is only ever read.
+``out`` is claimed for the whole run (a second run on it fails at once), every file is written into a temporary
+directory beside it, and that is renamed into place at the end (``mcm.files.staged_directory``); Ctrl-C or an error
+removes it. The input model is only ever read.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from mcm.exceptions import McmError, OptimizeError
+from mcm.files.read import regular_file
 from mcm.optimize import techniques
 from mcm.optimize.base import Applied, Artifact, Context
 
@@ -74,6 +76,8 @@ class Candidate:
     paired: dict[str, float] = field(default_factory=dict)
     torch_stage: Artifact | None = None
     torch_len: int = 0
+    #: Why a metric was not measured, by name (``accuracy``: ``no --eval data``).
+    unavailable: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -103,29 +107,23 @@ class Source:
 
 def run(opts: Options, say: Say) -> Result:
     """Run the loop and write ``opts.out`` atomically; see the module docstring."""
+    from mcm.files import OutputError, staged_directory
     from mcm.optimize import report
 
     for flag, path in (("--calib", opts.calib), ("--eval", opts.eval), ("--train", opts.train)):
         if path is not None and not path.is_file():
             raise OptimizeError(f"{flag} {path}: no such file")
-    out = opts.out.resolve()
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise OptimizeError(f"{out}: already exists and is not empty", hint="choose a new --out directory")
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        Path(os.path.abspath(opts.out)).parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise OptimizeError(f"{out}: cannot write there ({e.strerror or e})") from e
+        raise OptimizeError(f"{opts.out}: cannot write there ({e.strerror or e})") from e
     try:
-        result = _Loop(opts, work, say).run()
-        report.write(result, work)
-        _publish(result, work)
-        if out.exists():
-            out.rmdir()
-        work.rename(out)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+        with staged_directory(opts.out) as work:
+            result = _Loop(opts, work, say).run()
+            report.write(result, work)
+            _publish(result, work)
+    except OutputError as e:
+        raise OptimizeError(str(e), hint=e.hint) from e
     return result
 
 
@@ -263,6 +261,9 @@ class _Loop:
         by_batch = report.sections.get("throughput", {}).get("by_batch", {})
         cand.metrics = dict(report.metrics)
         cand.metrics["throughput_batch_qps"] = float(by_batch.get(str(self.opts.batch), 0.0))
+        cand.unavailable = dict(report.unavailable)
+        if self.ctx.eval is None:
+            cand.unavailable["accuracy"] = "no --eval data"
         self.provenance: dict[str, Any] = report.sections.get("provenance", {})
         self.candidates.append(cand)
         return cand
@@ -323,33 +324,49 @@ class _Loop:
         return lineage[0]
 
     def _judge(self, cand: Candidate, best: Candidate) -> tuple[str, str]:
-        """Keep ``cand`` only if the measurements say it beats the current best: speed from a paired
-        comparison (same window, alternating), size and accuracy from the measurement reports."""
+        """Keep ``cand`` only if the measurements say it beats the current best: outputs as healthy as the FP32
+        baseline's, speed from a paired comparison (same window, alternating), size and accuracy from the
+        measurement reports. Every limit is written so that a NaN fails it."""
         assert cand.model is not None and best.model is not None
         base = self.baseline.model
         assert base is not None
+        broken = _unhealthy(cand.metrics, self.baseline.metrics)
+        if broken is not None:
+            return "rejected", broken
         speed = self._speedup(best.model.onnx, cand.model.onnx)
         # one comparison when the best is still the FP32 baseline: two of the same pair can only disagree
         vs_fp32 = speed if best.model.onnx == base.onnx else self._speedup(base.onnx, cand.model.onnx)
         cand.paired = {"vs_onnx_fp32": vs_fp32, "vs_best": speed}
         size = cand.metrics.get("model_size_mb", 0.0) / best.metrics.get("model_size_mb", 1.0)
-        drop = 100 * (self.baseline.metrics.get("accuracy", 0.0) - cand.metrics.get("accuracy", 0.0))
+        drop, accuracy = self._accuracy(cand)
         numbers = (
             f"{speed:.2f}× the speed of {best.name} at batch {self.opts.batch} (paired), "
-            f"{cand.paired['vs_onnx_fp32']:.2f}× ONNX Runtime FP32; size {size:.2f}× {best.name}; "
-            f"accuracy drop {drop:.2f} pp vs FP32"
+            f"{cand.paired['vs_onnx_fp32']:.2f}× ONNX Runtime FP32; size {size:.2f}× {best.name}; {accuracy}"
         )
         if any(c["hard"] and c["status"] == "violated" for c in cand.constraints) and not any(
             c["hard"] and c["status"] == "violated" for c in best.constraints
         ):
             return "rejected", f"violates a hard constraint: {numbers}"
-        if drop > self.opts.max_accuracy_drop_pp:
+        if drop is None and "accuracy" in self.baseline.metrics:
+            return "rejected", f"its accuracy could not be measured: {numbers}"
+        if drop is not None and not drop <= self.opts.max_accuracy_drop_pp:
             return "rejected", f"accuracy drop above {self.opts.max_accuracy_drop_pp} pp: {numbers}"
-        if speed < NOISE:
+        if not speed >= NOISE:
             return "rejected", f"slower: {numbers}"
         if speed < MIN_GAIN and size > 1 / MIN_GAIN:
             return "rejected", f"no measured gain: {numbers}"
         return "kept", numbers
+
+    def _accuracy(self, cand: Candidate) -> tuple[float | None, str]:
+        """The accuracy drop from the FP32 baseline in pp, and how to say it; None when either was not measured
+        (then the words say why, never 0)."""
+        base, new = self.baseline.metrics.get("accuracy"), cand.metrics.get("accuracy")
+        if base is not None and new is not None:
+            drop = 100 * (base - new)
+            return drop, f"accuracy drop {drop:.2f} pp vs FP32"
+        missing = cand if new is None else self.baseline
+        why = missing.unavailable.get("accuracy", "no reason given")
+        return None, f"accuracy not measured ({why if missing is cand else 'for the FP32 baseline: ' + why})"
 
     def _speedup(self, reference: Path, candidate: Path) -> float:
         from mcm.optimize import compare
@@ -377,9 +394,7 @@ def resolve(model: str, work: Path) -> Source:
         return Source(demo.ONNX_PATH, module, demo.ENTRY_POINT, example)
     path = Path(model)
     if path.suffix.lower() == ".onnx":
-        if not path.is_file():
-            raise OptimizeError(f"{path}: no such model file")
-        return Source(path.resolve())
+        return Source(regular_file(path, "model file").resolve())
     if ":" in model and not path.exists():
         from mcm.optimize import export
 
@@ -435,6 +450,18 @@ def _env(provenance: dict[str, Any]) -> dict[str, bool | float | str]:
     from mcm.cli.measured_facts import env_facts
 
     return env_facts(provenance)
+
+
+def _unhealthy(metrics: dict[str, float], baseline: dict[str, float]) -> str | None:
+    """Why a candidate's outputs cannot be trusted (more NaN/Inf values, or more failed calls, than the FP32
+    baseline's on the same inputs), or None."""
+    bad, base_bad = metrics.get("nan_inf_count", 0.0), baseline.get("nan_inf_count", 0.0)
+    if not bad <= base_bad:
+        return f"numerically broken: its outputs hold {bad:,.0f} NaN/Inf values (the FP32 baseline's: {base_bad:,.0f})"
+    rate, base_rate = metrics.get("error_rate", 0.0), baseline.get("error_rate", 0.0)
+    if not rate <= base_rate:
+        return f"{rate:.1%} of its calls raised (the FP32 baseline's: {base_rate:.1%})"
+    return None
 
 
 def _constraint_line(cand: Candidate) -> str:

@@ -7,8 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from mcm.files import write_all
 from mcm.optimize import pareto, plot
 from mcm.optimize.loop import Candidate, Result
+from mcm.sanitize import inline
+from mcm.sanitize import markdown as md
 
 SCHEMA = "mcm.optimize/1"
 
@@ -55,11 +58,8 @@ def _row(c: Candidate, base: Candidate, eager: Candidate | None, on_front: bool)
         "reason": c.reason,
         "source": c.source,
         "on_pareto_front": on_front,
-        "metrics": {
-            k: m[k]
-            for k in ("latency_ms", "throughput_batch_qps", "model_size_mb", "memory_mb", "accuracy")
-            if k in m
-        },
+        "metrics": {k: m[k] for k in _SHOWN if k in m},
+        "unavailable": {k: c.unavailable[k] for k in _SHOWN if k in c.unavailable},
         "constraints": [{k: x[k] for k in ("metric", "hard", "status", "text")} for x in c.constraints],
         "rule_trace": [
             {k: t[k] for k in ("rule", "status", "explanation", "recommend", "pos")} for t in c.trace
@@ -74,30 +74,37 @@ def _row(c: Candidate, base: Candidate, eager: Candidate | None, on_front: bool)
     return row
 
 
-def _ratios(m: dict[str, float], ref: dict[str, float]) -> dict[str, float]:
-    out: dict[str, float] = {}
+#: The metrics each candidate's row shows (with the reason for each one not measured).
+_SHOWN = ("latency_ms", "throughput_batch_qps", "model_size_mb", "memory_mb", "accuracy")
+
+
+def _ratios(m: dict[str, float], ref: dict[str, float]) -> dict[str, float | None]:
+    """Ratios to a reference; the accuracy drop is None (JSON null) when either accuracy was not measured."""
+    out: dict[str, float | None] = {}
     if ref.get("throughput_batch_qps"):
         out["throughput_x"] = m.get("throughput_batch_qps", 0.0) / ref["throughput_batch_qps"]
     if ref.get("latency_ms"):
         out["latency_speedup_x"] = ref["latency_ms"] / m["latency_ms"] if m.get("latency_ms") else 0.0
     if ref.get("model_size_mb") and "model_size_mb" in m:
         out["size_x"] = m["model_size_mb"] / ref["model_size_mb"]
-    if "accuracy" in ref and "accuracy" in m:
-        out["accuracy_drop_pp"] = 100 * (ref["accuracy"] - m["accuracy"])
+    measured = "accuracy" in ref and "accuracy" in m
+    out["accuracy_drop_pp"] = 100 * (ref["accuracy"] - m["accuracy"]) if measured else None
     return out
 
 
 def markdown(data: dict[str, Any]) -> str:
-    """The Markdown view of :func:`to_dict`'s data."""
+    """The Markdown view of :func:`to_dict`'s data; names, reasons and messages (from the model, the rules and the
+    arguments) through :func:`mcm.sanitize.markdown`, rule names in code spans through ``inline``."""
     b = data["batch"]
     lines = [
-        f"# mcm optimize: {data['model']} ({data['scenario'] or 'default scenario'})",
+        f"# mcm optimize: {md(data['model'])} ({md(data['scenario'] or 'default scenario')})",
         "",
-        f"Chosen: **{data['chosen']['name']}** → `model.onnx`. Stopped: {data['stop_reason']}. "
-        f"Hard constraints: {'hold' if data['meets_constraints'] else 'NOT met'}{_unknown(data)}. "
+        f"Chosen: **{md(data['chosen']['name'])}** → `model.onnx`. Stopped: {md(data['stop_reason'])}. "
+        f"Hard constraints: {'hold' if data['meets_constraints'] else 'NOT met'}{md(_unknown(data))}. "
         f"{data['threads']} thread(s); throughput at batch {b}. Speed ratios from separate measurements drift "
         "on a shared machine; the paired column times both models in alternating rounds of one window "
         "(what keep/reject decisions use).",
+        *_accuracy_note(data),
         "",
         f"| candidate | status | latency b1 (ms) | throughput b{b} (/s) | × ORT FP32 | × ORT FP32 paired "
         "| × eager | size (MB) | size × | memory (MB) | accuracy | drop (pp) | constraints | Pareto |",
@@ -107,18 +114,19 @@ def markdown(data: dict[str, Any]) -> str:
         m, vo, ve = r["metrics"], r.get("vs_onnx_fp32", {}), r.get("vs_eager", {})
         cons = ", ".join(f"{c['metric']} {c['status']}" for c in r["constraints"] if c["hard"]) or "—"
         lines.append(
-            f"| {r['name']} | {r['status']} | {_f(m.get('latency_ms'), 3)} | {_f(m.get('throughput_batch_qps'), 0)} "
+            f"| {md(r['name'])} | {md(r['status'])} | {_f(m.get('latency_ms'), 3)} "
+            f"| {_f(m.get('throughput_batch_qps'), 0)} "
             f"| {_f(vo.get('throughput_x'), 2)} | {_f(r['paired_speedup'].get('vs_onnx_fp32'), 2)} "
             f"| {_f(ve.get('throughput_x'), 2)} | {_f(m.get('model_size_mb'), 4)} "
             f"| {_f(vo.get('size_x'), 2)} | {_f(m.get('memory_mb'), 1)} | {_f(m.get('accuracy'), 4)} "
-            f"| {_f(vo.get('accuracy_drop_pp'), 2)} | {cons} | {'yes' if r['on_pareto_front'] else ''} |"
+            f"| {_f(vo.get('accuracy_drop_pp'), 2)} | {md(cons)} | {'yes' if r['on_pareto_front'] else ''} |"
         )
     if data.get("plot"):
         lines += ["", f"![candidates]({data['plot']['file']})", "", data["plot"]["caption"]]
     lines += [
         "",
         "Pareto front (paired speed vs ONNX Runtime FP32, size, accuracy): "
-        + ", ".join(data["pareto_front"]),
+        + ", ".join(map(md, data["pareto_front"])),
         "",
         "## Steps",
         "",
@@ -126,17 +134,27 @@ def markdown(data: dict[str, Any]) -> str:
     for r in data["candidates"]:
         if not r["chain"]:
             continue
-        lines.append(f"### {r['name']}: {r['status']}")
-        lines.append(f"- why tried: {r['source']}")
+        lines.append(f"### {md(r['name'])}: {md(r['status'])}")
+        lines.append(f"- why tried: {md(r['source'])}")
         if r["reason"]:
-            lines.append(f"- verdict: {r['reason']}")
+            lines.append(f"- verdict: {md(r['reason'])}")
         for applied in r["applied"]:
-            lines += [f"- {applied['technique']}: {change}" for change in applied["changes"]]
-            lines += [f"- note ({applied['technique']}): {note}" for note in applied["notes"]]
+            technique = md(applied["technique"])
+            lines += [f"- {technique}: {md(change)}" for change in applied["changes"]]
+            lines += [f"- note ({technique}): {md(note)}" for note in applied["notes"]]
         for t in r["rule_trace"]:
-            lines.append(f"- rule `{t['rule']}` {t['status']} ({t['pos']}): {t['explanation']}")
+            lines.append(
+                f"- rule `{inline(t['rule'])}` {md(t['status'])} ({md(t['pos'])}): {md(t['explanation'])}"
+            )
         lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def _accuracy_note(data: dict[str, Any]) -> list[str]:
+    """A paragraph saying why the accuracy columns are empty, when the FP32 baseline's accuracy was not measured."""
+    baselines = [r for r in data["candidates"] if r["status"] == "baseline"]
+    why = next((r["unavailable"]["accuracy"] for r in baselines if "accuracy" in r["unavailable"]), None)
+    return ["", f"Accuracy not measured ({md(why)}): no candidate's accuracy drop is known."] if why else []
 
 
 def _unknown(data: dict[str, Any]) -> str:
@@ -172,6 +190,10 @@ def write(result: Result, directory: Path) -> dict[str, Any]:
     data = to_dict(result)
     caption = _plot(result, directory / "candidates.png")
     data["plot"] = {"file": "candidates.png", "caption": caption} if caption else None
-    (directory / "report.json").write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-    (directory / "report.md").write_text(markdown(data), encoding="utf-8")
+    write_all(
+        {
+            directory / "report.json": json.dumps(data, indent=2, default=str) + "\n",
+            directory / "report.md": markdown(data),
+        }
+    )
     return data
