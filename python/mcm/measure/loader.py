@@ -22,6 +22,8 @@ import numpy as np
 import numpy.typing as npt
 
 from mcm.exceptions import ModelError
+from mcm.files.read import regular_file
+from mcm.measure import torch_archive
 from mcm.measure.runner import CallableRunner, Runner
 
 _ENTRY_POINT = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
@@ -89,6 +91,7 @@ def _resolve_name(text: str) -> Source:
         raise ModelError(f"{text}: no such file (give {SUPPORTED})")
     if path.is_dir():
         raise ModelError(f"{text}: is a directory, not a model file")
+    regular_file(path, "model file")  # a FIFO or a device would block or never end
     suffix = path.suffix.lower()
     if suffix == ".onnx":
         return _onnx(path, text)
@@ -117,6 +120,7 @@ def _torch_file(path: Path, name: str, kind: str) -> Source:
     from mcm.measure import torch_runner
 
     if kind == "torch.export":
+        torch_archive.check(path)
         return Source(name, kind, path, lambda t: torch_runner.load_exported(path, threads=t))
     if kind == "TorchScript":
         return Source(name, kind, path, lambda t: torch_runner.load_torchscript(path, threads=t))
@@ -146,7 +150,7 @@ def _refuse_checkpoint(path: Path) -> NoReturn:
     try:
         obj = torch.load(str(path), weights_only=True, map_location="cpu")
     except Exception as e:  # UnpicklingError for unsafe globals; RuntimeError / EOFError for damaged files
-        reason = _weights_only_reason(str(e))
+        reason = torch_archive.weights_only_reason(str(e))
         raise ModelError(
             f"{path}: refused: this pickled checkpoint does not load with torch.load(weights_only=True) "
             f"({reason}). Loading it fully would run code stored in the file. Save the model with "
@@ -220,14 +224,6 @@ def _require_torch(name: str) -> None:
         import torch  # noqa: F401
     except ImportError as e:
         raise ModelError(f"{name}: measuring a PyTorch model needs torch (pip install 'mcm[torch]')") from e
-
-
-def _weights_only_reason(message: str) -> str:
-    for line in message.splitlines():
-        if "WeightsUnpickler error:" in line:
-            detail = line.split("WeightsUnpickler error:", 1)[1].strip()
-            return detail.split(". Please", 1)[0].rstrip(".") or "an object weights_only does not allow"
-    return message.strip().splitlines()[0] if message.strip() else "it cannot be read"
 
 
 def _count_tensors(obj: Any) -> int:

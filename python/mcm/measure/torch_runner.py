@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mcm.exceptions import ModelError
-from mcm.measure import flops, params
+from mcm.measure import flops, params, torch_archive
 from mcm.measure.inputs import Dim, Feeds, InputSpec
 from mcm.measure.runner import Bound, as_arrays
 from mcm.measure.size import MIB
@@ -172,7 +172,7 @@ def load_torchscript(path: Path, *, threads: int) -> TorchRunner:
             warnings.simplefilter("ignore", DeprecationWarning)
             module = load(str(path), map_location="cpu")
     except Exception as e:  # torch raises RuntimeError with a long, multi-line message
-        raise ModelError(f"{path}: not a loadable TorchScript file: {str(e).splitlines()[0]}") from e
+        raise ModelError(f"{path}: not a loadable TorchScript file: {first_line(e)}") from e
     names = [a.name for a in module.forward.schema.arguments][1:]
     return TorchRunner(
         module.eval(),
@@ -185,15 +185,23 @@ def load_torchscript(path: Path, *, threads: int) -> TorchRunner:
 
 
 def load_exported(path: Path, *, threads: int) -> TorchRunner:
+    """A ``torch.export`` program that :func:`torch_archive.check` accepted, opened with every pickle inside
+    loaded ``weights_only``."""
     import torch
 
-    load: Callable[[str], Any] = torch.export.load  # untyped in torch's stubs
-    try:
-        with warnings.catch_warnings():
+    torch_archive.check(path)
+    load: Callable[[Any], Any] = torch.export.load  # untyped in torch's stubs
+    try:  # a file object: torch refuses a path that does not end in .pt2
+        with path.open("rb") as f, warnings.catch_warnings(), torch_archive.forced_weights_only():
             warnings.simplefilter("ignore", UserWarning)  # torch 2.11: "the given buffer is not writable"
-            program = load(str(path))
+            program = load(f)
     except Exception as e:  # a corrupt archive fails in many ways inside torch
-        raise ModelError(f"{path}: not a loadable torch.export program: {str(e).splitlines()[0]}") from e
+        if "Weights only load failed" in str(e):
+            raise ModelError(
+                f"{path}: refused: its sample inputs hold {torch_archive.weights_only_reason(str(e))}, which "
+                "only an unrestricted unpickler (one that can run code) would load"
+            ) from e
+        raise ModelError(f"{path}: not a loadable torch.export program: {first_line(e)}") from e
     user = set(program.graph_signature.user_inputs)
     specs = [
         _spec_of_tensor(n.name, n.meta["val"])
@@ -209,6 +217,11 @@ def load_exported(path: Path, *, threads: int) -> TorchRunner:
         param_tensors=program.parameters,
         movable=False,
     )
+
+
+def first_line(error: BaseException) -> str:
+    """The first non-blank line of an exception's message (torch's often start with a blank line), or its type."""
+    return next((line.strip() for line in str(error).splitlines() if line.strip()), type(error).__name__)
 
 
 def _spec_of_tensor(name: str, t: Any) -> InputSpec:
