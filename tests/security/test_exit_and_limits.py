@@ -652,3 +652,23 @@ def test_optimize_says_where_its_batch_sizes_came_from(
     assert error.startswith("mcm: error: the model fixes the batch size at 1 (x: float32[1,4])")
     assert error.endswith(f"(mcm optimize times batch 1 and {origin})") and hint == "hint: give --batch 1"
     assert listing(tmp_path) == before
+
+
+def test_a_zero_dimension_is_bad_input_not_an_internal_error(run_cli: RunCli) -> None:
+    """Found by a red-team pass: --shape x=0x1x8x8 ended in a ZeroDivisionError (exit 70)."""
+    rc, out, err = run_cli(["measure", "demo", "--shape", "x=0x1x8x8", "--batch", "1"])
+    refused(rc, out, err, "every DIM at least 1")
+
+
+def test_a_rules_folder_never_reads_through_a_link_out_of_it(tmp_path: Path, run_cli: RunCli) -> None:
+    """Found by a red-team pass: rules/zz.rules -> /etc/passwd was read and its first line shown in an error."""
+    secret = tmp_path / "secret.rules"
+    secret.write_text("SECRET-LINE\n", encoding="utf-8")
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    for shipped in (ROOT / "rules").glob("*.rules"):
+        (rules / shipped.name).write_bytes(shipped.read_bytes())
+    (rules / "zz.rules").symlink_to(secret)
+    rc, out, err = run_cli(["advise", str(rules), "--scenario", "mobile"])
+    refused(rc, out, err, "E021", "leads outside")
+    assert "SECRET-LINE" not in err

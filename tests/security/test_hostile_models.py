@@ -85,7 +85,7 @@ def rewrite(
         for info in old.infolist():
             data = change(info.filename.split("/", 1)[1], old.read(info))
             if data is not None:
-                new.writestr(info.filename, data)
+                new.writestr(info.filename, data, compress_type=zipfile.ZIP_DEFLATED)
         for name, data in (add or {}).items():
             new.writestr(f"{root}/{name}", data)
     return target
@@ -110,6 +110,45 @@ def graph_edit(old: str, new: str) -> Callable[[str, bytes], bytes]:
         return data
 
     return change
+
+
+def graph_json(edit: Callable[[dict[str, Any]], None]) -> Callable[[str, bytes], bytes]:
+    def change(name: str, data: bytes) -> bytes:
+        if name.startswith("models/"):
+            document = json.loads(data)
+            edit(document)
+            return json.dumps(document).encode()
+        return data
+
+    return change
+
+
+def enum_in_spec(document: dict[str, Any]) -> None:
+    """A tree spec whose context is an enum: torch would ``import_module`` it (``ctypes:cdll`` loads a library)."""
+    signature = document["graph_module"]["module_call_graph"][0]["signature"]
+    spec = json.loads(signature["in_spec"])
+    spec[1]["children_spec"][1]["context"] = json.dumps({"__enum__": True, "fqn": "this:s", "name": "x"})
+    signature["in_spec"] = json.dumps(spec)
+
+
+def duplicate_graph(marker: Path) -> Callable[[Path, Path, Path], Path]:
+    """Two ``models/model.json`` entries: zipfile reads the last, torch's reader may read the first."""
+
+    def make(base: Path, out: Path, _: Path) -> Path:
+        with zipfile.ZipFile(base) as old:
+            name = next(n for n in old.namelist() if "/models/" in n)
+            bad = old.read(name).replace(
+                b"Symbol(", f"(__import__('os').system('touch {marker}') and Symbol)(".encode(), 1
+            )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # zipfile: "Duplicate name"
+            with zipfile.ZipFile(base) as old, zipfile.ZipFile(out, "w") as new:
+                new.writestr(name, bad)
+                for info in old.infolist():
+                    new.writestr(info.filename, old.read(info))
+        return out
+
+    return make
 
 
 def pickled_weight(marker: Path) -> Callable[[str, bytes], bytes]:
@@ -194,6 +233,44 @@ VARIANTS: dict[str, tuple[Callable[[Path, Path, Path], Path], str]] = {
             base, out, lambda n, d: d, add={"data/aotinductor/model/x.so": b"\x7fELF"}
         ),
         "AOTInductor native code",
+    ),
+    "Python in a guard (torch execs guards)": (
+        lambda base, out, marker: rewrite(
+            base,
+            out,
+            graph_json(
+                lambda d: d.__setitem__(
+                    "guards_code", [f"1#\n)\n__import__('os').system('touch {marker}')\ndef _():\n (1"]
+                )
+            ),
+        ),
+        "the guard",
+    ),
+    "module import through a tree spec": (
+        lambda base, out, marker: rewrite(base, out, graph_json(enum_in_spec)),
+        "not a plain container",
+    ),
+    "duplicate entries read differently": (
+        lambda base, out, marker: duplicate_graph(marker)(base, out, marker),
+        "two entries of the same name",
+    ),
+    "power tower in a shape expression": (
+        lambda base, out, marker: rewrite(base, out, graph_edit("Symbol(", "9**9**9**9 + Symbol(")),
+        "raises to a power",
+    ),
+    "escape sequence in a key torch logs": (
+        lambda base, out, marker: rewrite(
+            base, out, graph_json(lambda d: d["range_constraints"].__setitem__("\x1b]0;title\x07", {}))
+        ),
+        "is not a name",
+    ),
+    "zip bomb weight": (
+        lambda base, out, marker: rewrite(
+            base,
+            out,
+            lambda n, d: bytes(128 * 1024 * 1024) if n == "data/weights/weight_0" else d,
+        ),
+        "-fold",
     ),
     "legacy archive": (
         lambda base, out, marker: rewrite(base, out, lambda n, d: None if n == "archive_format" else d),
@@ -407,3 +484,22 @@ def test_fifo_or_directory_as_model_is_refused_at_once(
     rc, _, err = cli([verb, str(folder), *extra], capsys)
     assert rc == 2 and "is a directory, not a model file" in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["folder.onnx", "model.onnx"]
+
+
+def test_torchscript_that_writes_files_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by a red-team pass: torch.from_file in __setstate__ creates and writes a file inside torch.jit.load."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent / "models"))
+    try:
+        from writes_files import WritesFiles
+    finally:
+        sys.path.pop(0)
+    marker = tmp_path / "WRITTEN"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # torch.jit.script is deprecated in torch 2.15
+        torch.jit.save(torch.jit.script(WritesFiles(str(marker))), str(tmp_path / "model.pt"))
+    marker.unlink(missing_ok=True)  # scripting does not run it, but make sure
+    rc, _, err = cli(["measure", str(tmp_path / "model.pt"), "--shape", "x=1x4", *FAST], capsys)
+    assert rc == 2 and "calls from_file(), which opens files" in err, err
+    assert not marker.exists()

@@ -564,3 +564,34 @@ def test_two_optimize_runs_on_one_out_lose_neither(tmp_path: Path) -> None:
     assert "another mcm run is writing it" in loser and "Traceback" not in loser
     assert {"model.onnx", "report.json", "report.md"} <= set(os.listdir(out))
     assert sorted(os.listdir(tmp_path)) == ["out"]
+
+
+def test_out_never_replaces_the_reference_models_external_data(tmp_path: Path) -> None:
+    """Found by a red-team pass: only the measured model's files were guarded, not the --reference model's."""
+    import onnx
+
+    from mcm import demo
+    from mcm.cli.main import main
+
+    onnx.save_model(
+        onnx.load(str(demo.ONNX_PATH)),
+        str(tmp_path / "ref.onnx"),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location="ref.data",
+        size_threshold=1024,
+    )
+    data = tmp_path / "ref.data"
+    before = data.read_bytes()
+    args = [
+        "measure",
+        "demo",
+        "--reference",
+        str(tmp_path / "ref.onnx"),
+        "--batch",
+        "1",
+        "--min-time",
+        "0.05",
+    ]
+    assert main([*args, "--out", str(data)]) == 2
+    assert data.read_bytes() == before

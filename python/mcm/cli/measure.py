@@ -116,7 +116,27 @@ def _inputs(args: argparse.Namespace) -> dict[StrPath, str]:
         found[args.data] = "the --data file"
     if args.reference:
         found[args.reference] = "the --reference model"
+        found.update(dict.fromkeys(_external_data(args.reference), "the --reference model's external data"))
     return found
+
+
+def _external_data(model: str) -> list[str]:
+    """The external-data files an ONNX model names (read without loading them); none for anything else."""
+    if Path(model).suffix.lower() != ".onnx" or not Path(model).is_file():
+        return []
+    import onnx
+
+    try:
+        graph = onnx.load(model, load_external_data=False).graph
+    except Exception:  # not loadable: measuring it fails with its own message
+        return []
+    locations = {
+        entry.value
+        for tensor in graph.initializer
+        for entry in tensor.external_data
+        if entry.key == "location"
+    }
+    return [str(Path(model).parent / location) for location in sorted(locations)]
 
 
 def _model_files(report: MeasureReport) -> dict[StrPath, str]:

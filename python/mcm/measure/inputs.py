@@ -125,9 +125,10 @@ def parse_shape(text: str) -> ShapeArg:
         dims = tuple(int(d) for d in dims_text.lower().split("x"))
     except ValueError:
         dims = ()
-    if not sep or not name or not dims or any(d < 0 for d in dims):
+    if not sep or not name or not dims or any(d < 1 for d in dims):
         raise InputError(
-            f"--shape {text!r}: expected NAME=DIMxDIMx... such as x=1x3x224x224 (optionally :dtype)"
+            f"--shape {text!r}: expected NAME=DIMxDIMx... with every DIM at least 1, such as x=1x3x224x224 "
+            "(optionally :dtype)"
         )
     if dtype:
         try:

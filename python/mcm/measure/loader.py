@@ -123,6 +123,7 @@ def _torch_file(path: Path, name: str, kind: str) -> Source:
         torch_archive.check(path)
         return Source(name, kind, path, lambda t: torch_runner.load_exported(path, threads=t))
     if kind == "TorchScript":
+        torch_archive.check_torchscript(path)
         return Source(name, kind, path, lambda t: torch_runner.load_torchscript(path, threads=t))
     _refuse_checkpoint(path)
 

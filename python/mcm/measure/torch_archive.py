@@ -23,7 +23,7 @@ import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, BinaryIO, NoReturn
 
 from mcm.exceptions import ModelError
 
@@ -31,6 +31,10 @@ from mcm.exceptions import ModelError
 MAX_MEMBERS = 100_000
 MAX_JSON_BYTES = 256 * 1024 * 1024
 MAX_EXPRESSION_CHARS = 10_000
+MAX_NUMBER_DIGITS = 30
+#: A member may expand to at most this many times its compressed size (or 1 MiB) (weights are stored, not deflated).
+MAX_RATIO = 100
+MIB = 1024 * 1024
 
 #: Files a plain exported program consists of, relative to the archive's root folder.
 _ALLOWED_FILES = re.compile(
@@ -60,20 +64,55 @@ _TARGET = re.compile(
 #: Targets of the allowed namespaces that still reach outside the graph: files, or arbitrary callables.
 _DENIED_TARGETS = re.compile(r"\.(?:from_file|call|attrgetter|methodcaller|itemgetter)(?:\.|$)")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PATH = re.compile(r"^[A-Za-z0-9_.\-:/]+$")
+#: Keys whose own keys are names from the model (state dict paths with dots, symbol names) rather than schema.
+_FREE_KEYS = frozenset(
+    {
+        "config",
+        "tensor_values",
+        "sym_int_values",
+        "sym_bool_values",
+        "sym_float_values",
+        "custom_obj_values",
+        "constants",
+        "inputs_to_parameters",
+        "inputs_to_buffers",
+        "buffers_to_mutate",
+        "user_inputs_to_mutate",
+        "metadata",
+    }
+)
+#: Guard source: ``L['x'].size()[0] == L['y'].size()[0]``, integers, arithmetic, comparisons, and/or/not.
+_GUARD_TOKEN = re.compile(
+    r" +|L\['[A-Za-z_][A-Za-z0-9_]*'\]|\.(?:size|stride|storage_offset|dim|numel)\(\)|\[\d{1,6}\]|\d{1,20}"
+    r"|==|!=|<=|>=|//|[<>+\-*%()]|\b(?:and|or|not)\b"
+)
+#: Container types a tree spec may name (their contexts are JSON lists of keys, or null).
+_SPEC_TYPES = frozenset(
+    {
+        None,
+        "builtins.tuple",
+        "builtins.list",
+        "builtins.dict",
+        "collections.OrderedDict",
+        "torch.fx.immutable_collections.immutable_list",
+        "torch.fx.immutable_collections.immutable_dict",
+    }
+)
 #: Characters that end a line in Python source (or hide text): never legitimate inside graph JSON strings.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029]")
 _EXPRESSION_TOKEN = re.compile(
     r"\s+|(?P<number>\d+(?:\.\d+)?(?:e[+-]?\d+)?)|(?P<quoted>'[A-Za-z][A-Za-z0-9_]*')"
-    r"|(?P<word>[A-Za-z][A-Za-z0-9_]*)|(?P<operator>\*\*|//|[-+*/%(),=<>!&|~^])"
+    r"|(?P<word>[A-Za-z][A-Za-z0-9_]*)|(?P<operator>//|[-+*/%(),=<>!&|~])"
 )
 _SYMBOL = re.compile(r"^[a-z]{1,4}\d+$")
 #: Names a shape expression may use: sympy's core classes and flags, and torch's shape functions
 #: (``torch.utils._sympy.functions``, as the deserializer registers them).
 _SHAPE_WORDS = """
-Symbol Integer Rational Float Add Mul Pow Max Min Abs Mod floor ceiling sqrt Eq Ne Lt Le Gt Ge
+Symbol Integer Rational Float Add Mul Max Min Abs Mod floor ceiling sqrt Eq Ne Lt Le Gt Ge
 StrictLessThan LessThan StrictGreaterThan GreaterThan And Or Not Piecewise oo zoo nan True False
 FloorDiv ModularIndexing Where PythonMod CleanDiv CeilToInt FloorToInt CeilDiv LShift RShift
-PowByNatural FloatPow FloatTrueDiv IntTrueDiv IsNonOverlappingAndDenseIndicator TruncToFloat TruncToInt
+FloatTrueDiv IntTrueDiv IsNonOverlappingAndDenseIndicator TruncToFloat TruncToInt
 RoundToInt RoundDecimal ToFloat Identity BitwiseFn_bitwise_and BitwiseFn_bitwise_or
 BitwiseFn_bitwise_xor positive negative nonnegative nonpositive integer real finite nonzero even odd
 commutative
@@ -83,16 +122,24 @@ _EXPRESSION_WORDS = frozenset(_SHAPE_WORDS.split())
 _ENVIRONMENT_LOCK = threading.Lock()
 
 
-def check(path: Path) -> None:
-    """Raise :class:`ModelError` unless ``path`` is an archive that :func:`torch.export.load` opens without
-    running code stored in it (see the module docstring for what is allowed)."""
+def check(path: Path, opened: BinaryIO | None = None) -> None:
+    """Raise :class:`ModelError` unless ``path`` (read through ``opened`` when given, so that the file checked is
+    the file torch then reads) is an archive that :func:`torch.export.load` opens without running code stored in
+    it (see the module docstring for what is allowed)."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(path if opened is None else opened) as archive:
             members = archive.infolist()
             if len(members) > MAX_MEMBERS:
                 _refuse(path, f"it has {len(members):,} entries (at most {MAX_MEMBERS:,})")
             root = _root(path, [m.filename for m in members])
             names = {m.filename[len(root) :]: m for m in members if not m.is_dir()}
+            if len(names) != sum(not m.is_dir() for m in members):  # zipfile reads one copy, torch another
+                _refuse(path, "it holds two entries of the same name")
+            for name, member in names.items():
+                if member.file_size > MAX_RATIO * max(member.compress_size, MIB):
+                    _refuse(
+                        path, f"{name} expands {member.file_size / max(member.compress_size, 1):,.0f}-fold"
+                    )
             for name in names:
                 if not _ALLOWED_FILES.match(name):
                     _refuse(path, f"it contains {name} ({_what(name)})")
@@ -108,8 +155,45 @@ def check(path: Path) -> None:
                         _check_payloads(path, name, document)
                     else:
                         _check_graph(path, name, document)
+        if opened is not None:
+            opened.seek(0)
     except zipfile.BadZipFile as e:
         raise ModelError(f"{path}: not a torch.export program: not a zip archive ({e})") from e
+    except OSError as e:
+        raise ModelError(f"{path}: cannot read it ({e.strerror or e})") from e
+
+
+#: TorchScript calls that reach files (``from_file`` maps one read-write, creating it; ``save`` writes one).
+_TORCHSCRIPT_FILE_CALLS = re.compile(r"\b(?:from_file|save|load|_save\w*|_load\w*|open)\s*\(")
+
+
+def check_torchscript(path: Path) -> None:
+    """Refuse a TorchScript archive whose code calls an operator that opens files (``torch.from_file`` creates
+    and writes a file at load time from ``__setstate__``), or that holds two entries of one name. TorchScript
+    code is not Python and its unpickler resolves only torch's types; this is a deny-list of the few operators
+    that touch the file system."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir()]
+            if len({m.filename for m in members}) != len(members):
+                _refuse(path, "it holds two entries of the same name", torch_script=True)
+            for member in members:
+                if "/code/" in member.filename and member.filename.endswith(".py"):
+                    if member.file_size > MAX_JSON_BYTES:
+                        _refuse(
+                            path,
+                            f"{member.filename} expands to {member.file_size:,} bytes",
+                            torch_script=True,
+                        )
+                    found = _TORCHSCRIPT_FILE_CALLS.search(archive.read(member).decode("utf-8", "replace"))
+                    if found is not None:
+                        _refuse(
+                            path,
+                            f"its code calls {found.group(0)[:-1].strip()}(), which opens files",
+                            torch_script=True,
+                        )
+    except zipfile.BadZipFile as e:
+        raise ModelError(f"{path}: not a TorchScript file: not a zip archive ({e})") from e
     except OSError as e:
         raise ModelError(f"{path}: cannot read it ({e.strerror or e})") from e
 
@@ -185,6 +269,9 @@ def _check_graph(path: Path, name: str, document: Any) -> None:
     while stack:
         key, value = stack.pop()
         if isinstance(value, dict):
+            for k in value:
+                if not (_PATH if key in _FREE_KEYS else _NAME).match(k):
+                    _refuse(path, f"{name}: the key {k[:60]!r} is not a name")
             stack.extend(value.items())
         elif isinstance(value, list):
             stack.extend((key, v) for v in value)
@@ -203,6 +290,45 @@ def _string_problem(key: str | None, text: str) -> str | None:
         return f"the name {text[:60]!r} is not an identifier"
     if key == "expr_str":
         return _expression_problem(text)
+    if key == "guards_code":
+        return _guard_problem(text)
+    if key is not None and key.endswith("_spec"):
+        return _spec_problem(text)
+    return None
+
+
+def _guard_problem(text: str) -> str | None:
+    """Guards become Python source that torch ``exec``s: only comparisons of input sizes and integers pass."""
+    position = 0
+    while position < len(text):
+        token = _GUARD_TOKEN.match(text, position)
+        if token is None:
+            return f"the guard {text[:120]!r} has {text[position]!r} at {position}"
+        position = token.end()
+    return None
+
+
+def _spec_problem(text: str) -> str | None:
+    """Tree specs name Python types that torch imports: only the built-in containers pass."""
+    try:
+        spec = json.loads(text)
+    except (ValueError, RecursionError):
+        return f"a tree spec {text[:120]!r} is not valid JSON"
+    stack: list[Any] = [spec]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if "__enum__" in item or item.get("type", None) not in _SPEC_TYPES:
+                return f"a tree spec names {str(item.get('type') or item.get('fqn'))[:80]!r}, not a plain container"
+            context = item.get("context")
+            if isinstance(context, str):
+                try:
+                    stack.append(json.loads(context))
+                except (ValueError, RecursionError):
+                    return f"a tree spec context {context[:80]!r} is not valid JSON"
+            stack.extend(v for k, v in item.items() if k != "context")
+        elif isinstance(item, list):
+            stack.extend(item)
     return None
 
 
@@ -211,11 +337,16 @@ def _expression_problem(text: str) -> str | None:
     functions and operators may appear, so no attribute, subscript or builtin can be reached."""
     if len(text) > MAX_EXPRESSION_CHARS:
         return f"a shape expression of {len(text):,} characters"
+    if "**" in text.replace(" ", ""):  # a power tower is one line and hours of work for sympy
+        return f"the shape expression {text[:120]!r} raises to a power"
     position = 0
     while position < len(text):
         token = _EXPRESSION_TOKEN.match(text, position)
         if token is None:
             return f"the shape expression {text[:120]!r} has {text[position]!r} at {position}"
+        number = token.group("number")
+        if number is not None and len(number) > MAX_NUMBER_DIGITS:
+            return f"the shape expression {text[:120]!r} holds a {len(number)}-digit number"
         word = token.group("word")
         if word is not None and word not in _EXPRESSION_WORDS and not _SYMBOL.match(word):
             return f"the shape expression {text[:120]!r} uses {word!r}"
@@ -223,10 +354,13 @@ def _expression_problem(text: str) -> str | None:
     return None
 
 
-def _refuse(path: Path, reason: str) -> NoReturn:
-    error = ModelError(
-        f"{path}: refused: {reason}; opening it with torch.export.load could run code stored in the file"
+def _refuse(path: Path, reason: str, torch_script: bool = False) -> NoReturn:
+    risk = (
+        "torch.jit.load could read or write files"
+        if torch_script
+        else "torch.export.load could run code stored in the file"
     )
+    error = ModelError(f"{path}: refused: {reason}; opening it with {risk}")
     error.hint = (
         "re-export the model with torch.export.save (plain aten graph, no custom objects), or export it "
         "to ONNX; a package.module:factory entry point can load a file you trust (it runs your code)"
@@ -234,4 +368,4 @@ def _refuse(path: Path, reason: str) -> NoReturn:
     raise error
 
 
-__all__ = ["check", "forced_weights_only", "weights_only_reason"]
+__all__ = ["check", "check_torchscript", "forced_weights_only", "weights_only_reason"]

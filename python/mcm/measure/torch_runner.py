@@ -189,19 +189,22 @@ def load_exported(path: Path, *, threads: int) -> TorchRunner:
     loaded ``weights_only``."""
     import torch
 
-    torch_archive.check(path)
     load: Callable[[Any], Any] = torch.export.load  # untyped in torch's stubs
-    try:  # a file object: torch refuses a path that does not end in .pt2
-        with path.open("rb") as f, warnings.catch_warnings(), torch_archive.forced_weights_only():
-            warnings.simplefilter("ignore", UserWarning)  # torch 2.11: "the given buffer is not writable"
-            program = load(f)
-    except Exception as e:  # a corrupt archive fails in many ways inside torch
-        if "Weights only load failed" in str(e):
-            raise ModelError(
-                f"{path}: refused: its sample inputs hold {torch_archive.weights_only_reason(str(e))}, which "
-                "only an unrestricted unpickler (one that can run code) would load"
-            ) from e
-        raise ModelError(f"{path}: not a loadable torch.export program: {first_line(e)}") from e
+    with path.open(
+        "rb"
+    ) as f:  # one open file, checked and then loaded (torch refuses a path not ending in .pt2)
+        torch_archive.check(path, f)
+        try:
+            with warnings.catch_warnings(), torch_archive.forced_weights_only():
+                warnings.simplefilter("ignore", UserWarning)  # torch 2.11: "the given buffer is not writable"
+                program = load(f)
+        except Exception as e:  # a corrupt archive fails in many ways inside torch
+            if "Weights only load failed" in str(e):
+                raise ModelError(
+                    f"{path}: refused: its sample inputs hold {torch_archive.weights_only_reason(str(e))}, "
+                    "which only an unrestricted unpickler (one that can run code) would load"
+                ) from e
+            raise ModelError(f"{path}: not a loadable torch.export program: {first_line(e)}") from e
     user = set(program.graph_signature.user_inputs)
     specs = [
         _spec_of_tensor(n.name, n.meta["val"])

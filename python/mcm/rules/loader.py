@@ -47,7 +47,16 @@ def _load_paths(paths: tuple[str | os.PathLike[str], ...], reporter: Reporter) -
         root = Path(shown)
         if root.is_dir():
             for child in sorted(root.glob("*" + SUFFIX)):
-                loader.load(child, posixpath.join(shown, child.name), None, ())
+                child_shown = posixpath.join(shown, child.name)
+                if not child.resolve().is_relative_to(root.resolve()):
+                    reporter.report(
+                        "E021",
+                        f"{child.name} leads outside {shown} (through a symlink)",
+                        ast.Pos(child_shown, 0, 0),
+                        hint="copy the file into the folder instead of linking it",
+                    )
+                    continue
+                loader.load(child, child_shown, None, ())
         else:
             loader.load(root, shown, None, ())
     return check(loader.files, reporter) if not reporter.error_count else None
