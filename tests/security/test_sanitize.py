@@ -367,3 +367,28 @@ def test_tui_shows_rules_labels_escaped(tmp_path: Path, monkeypatch: pytest.Monk
 
     technique = next(iter(load_rules(str(hostile_rules(tmp_path))).techniques.values()))
     assert_clean(explain(technique, "en").plain, CSI8, OSC8, RLO)
+
+
+def test_warnings_shown_during_a_command_are_sanitized(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a red-team pass: a TorchScript model's warnings.warn reached stderr with its escape sequences."""
+    import warnings
+
+    from mcm.cli import main as cli_main
+    from mcm.cli import scenarios
+
+    original = scenarios.run
+
+    def warns_then_runs(args: object) -> int:
+        warnings.warn("\x1b]0;title\x07\x1b[2Jfrom the model", UserWarning, stacklevel=1)
+        return original(args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scenarios, "run", warns_then_runs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        before = warnings.showwarning
+        assert cli_main.main(["scenarios"]) == 0
+        assert warnings.showwarning is before
+    err = capsys.readouterr().err
+    assert "from the model" in err and "\x1b" not in err and "\\x1b]0;title" in err

@@ -18,10 +18,11 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO
 
 from mcm.exceptions import EXIT_STATUS_HELP, ExitStatus, McmError, Terminated
 
@@ -71,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     split = next((i for i, a in enumerate(args) if not a.startswith("-")), len(args))
     top = _top_parser().parse_args(args[: split + 1])
     signals = StopOnSignals()
+    shown_before = warnings.showwarning
+    warnings.showwarning = show_warning
     try:
         return signals.status(_run(top, args[split + 1 :]))
     except McmError as e:
@@ -92,6 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return failed("mcm", e, ["mcm", *args], top.debug)
     finally:
         signals.restore()
+        warnings.showwarning = shown_before
 
 
 def _run(top: argparse.Namespace, args: Sequence[str]) -> int:
@@ -153,6 +157,23 @@ def interrupted(prog: str, terminated: bool) -> int:
     :class:`Terminated` it raised into a plain KeyboardInterrupt), else 130."""
     print(f"{prog}: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
     return ExitStatus.TERMINATED if terminated else ExitStatus.INTERRUPTED
+
+
+def show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Python's warning display with the text sanitized: a model's own code (a TorchScript ``warnings.warn``)
+    or a library quoting a file can put escape sequences in a warning."""
+    from mcm.sanitize import terminal
+
+    text = warnings.formatwarning(message, category, filename, lineno, line)
+    with contextlib.suppress(OSError, ValueError):
+        (file or sys.stderr).write(terminal(text))
 
 
 def reader_gone() -> int:
