@@ -258,6 +258,12 @@ VARIANTS: dict[str, tuple[Callable[[Path, Path, Path], Path], str]] = {
         lambda base, out, marker: rewrite(base, out, graph_edit("Symbol(", "9**9**9**9 + Symbol(")),
         "raises to a power",
     ),
+    "huge shift in a shape expression": (
+        lambda base, out, marker: rewrite(
+            base, out, graph_edit("Symbol(", "LShift(Integer(1), Integer(999999999999)) + Symbol(")
+        ),
+        "uses 'LShift'",
+    ),
     "escape sequence in a key torch logs": (
         lambda base, out, marker: rewrite(
             base, out, graph_json(lambda d: d["range_constraints"].__setitem__("\x1b]0;title\x07", {}))
