@@ -10,24 +10,10 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from mcm.cli.main import main
-
 #: Short timing settings for tests: enough calls for statistics, a fraction of a second per batch size.
 FAST = ("--min-time", "0.05", "--min-count", "20")
 
 RunCli = Callable[[Sequence[str]], tuple[int, str, str]]
-
-
-@pytest.fixture
-def run_cli(capsys: pytest.CaptureFixture[str]) -> RunCli:
-    """``mcm ARGS`` in this process: (exit code, stdout, stderr)."""
-
-    def run(args: Sequence[str]) -> tuple[int, str, str]:
-        rc = main(list(args))
-        out, err = capsys.readouterr()
-        return rc, out, err
-
-    return run
 
 
 def save_graph(

@@ -50,18 +50,6 @@ def listing(directory: Path) -> Listing:
 
 
 @pytest.fixture
-def run_cli(capsys: pytest.CaptureFixture[str]) -> RunCli:
-    """``mcm ARGS`` in this process: (exit status, stdout, stderr)."""
-
-    def run(args: Sequence[str]) -> tuple[int, str, str]:
-        rc = main(list(args))
-        out, err = capsys.readouterr()
-        return rc, out, err
-
-    return run
-
-
-@pytest.fixture
 def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private XDG_STATE_HOME, where crash reports go."""
     folder = tmp_path / "state"

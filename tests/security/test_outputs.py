@@ -50,18 +50,6 @@ def mode(path: Path) -> int:
 
 
 @pytest.fixture
-def run_cli(capsys: pytest.CaptureFixture[str]) -> RunCli:
-    """``mcm ARGS`` in this process: (exit code, stdout, stderr)."""
-
-    def run(args: Sequence[str]) -> tuple[int, str, str]:
-        rc = main(list(args))
-        out, err = capsys.readouterr()
-        return rc, out, err
-
-    return run
-
-
-@pytest.fixture
 def model(tmp_path: Path) -> Path:
     """A copy of the demo model in ``tmp_path``."""
     return Path(shutil.copyfile(demo.ONNX_PATH, tmp_path / "model.onnx"))

@@ -77,16 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return signals.status(_run(top, args[split + 1 :]))
     except McmError as e:
-        if top.debug:
-            import traceback
-
-            traceback.print_exc()
-        from mcm.sanitize import terminal
-
-        print(f"mcm: error: {terminal(str(e))}", file=sys.stderr)
-        if e.hint:
-            print(f"hint: {terminal(e.hint)}", file=sys.stderr)
-        return e.exit_code
+        return reported("mcm: error", e, top.debug)
     except KeyboardInterrupt as e:
         return interrupted("mcm", signals.terminated or isinstance(e, Terminated))
     except BrokenPipeError:
@@ -150,6 +141,21 @@ class StopOnSignals:
         for signum, previous in self._previous.items():
             signal.signal(signum, signal.SIG_DFL if previous is None else previous)
         self._previous.clear()
+
+
+def reported(lead: str, error: McmError, debug: bool) -> int:
+    """Say an McmError on stderr (``LEAD: message``, then ``hint: ...``, both sanitized; the traceback first with
+    ``debug``) and return its exit status."""
+    from mcm.sanitize import terminal
+
+    if debug:
+        import traceback
+
+        traceback.print_exception(error)
+    print(f"{lead}: {terminal(str(error))}", file=sys.stderr)
+    if error.hint:
+        print(f"hint: {terminal(error.hint)}", file=sys.stderr)
+    return error.exit_code
 
 
 def interrupted(prog: str, terminated: bool) -> int:

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import traceback
 from collections.abc import Sequence
 
-from mcm.cli.main import StopOnSignals, failed, interrupted
+from mcm.cli.main import StopOnSignals, failed, interrupted, reported
 from mcm.exceptions import EXIT_STATUS_HELP, ExitStatus, McmError, Terminated
 
 
@@ -53,14 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         app = McmApp([*args.rules, *args.more_rules], scenario=args.scenario, lang=args.lang)
         decision = app.run()
     except McmError as e:
-        if args.debug:
-            traceback.print_exc()
-        from mcm.sanitize import terminal
-
-        print(f"mcm-tui: {terminal(str(e))}", file=sys.stderr)
-        if e.hint:
-            print(f"hint: {terminal(e.hint)}", file=sys.stderr)
-        return e.exit_code
+        return reported("mcm-tui", e, args.debug)
     except KeyboardInterrupt as e:
         return interrupted("mcm-tui", signals.terminated or isinstance(e, Terminated))
     except Exception as e:
