@@ -1,7 +1,7 @@
 """Type stubs for the native core (rust/src). Checked against the build by `python -m mypy.stubtest mcm._core`."""
 
 from collections.abc import Callable, Sequence
-from typing import Any, Literal, TypedDict, final
+from typing import Any, ClassVar, Literal, TypedDict, final
 
 import numpy as np
 import numpy.typing as npt
@@ -10,6 +10,10 @@ __all__ = [
     "BUILD_PROFILE",
     "BenchRun",
     "Histogram",
+    "Interval",
+    "Outliers",
+    "QuantileEstimate",
+    "Summary",
     "__version__",
     "bench",
     "clock_info",
@@ -19,43 +23,85 @@ __all__ = [
 __version__: str
 BUILD_PROFILE: str
 
-class _IntervalDict(TypedDict):
-    low: float
-    high: float
-    method: str
+@final
+class Interval:
+    @property
+    def low(self) -> float: ...
+    @property
+    def high(self) -> float: ...
+    @property
+    def method(self) -> Literal["bootstrap", "normal", "order-statistic"]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
 
-class _QuantileDict(TypedDict):
-    percent: float
-    value: float
-    ci_low: float | None
-    ci_high: float | None
-    enough: bool
-    min_samples: int
+@final
+class QuantileEstimate:
+    @property
+    def percent(self) -> float: ...
+    @property
+    def value(self) -> float: ...
+    @property
+    def ci_low(self) -> float | None: ...
+    @property
+    def ci_high(self) -> float | None: ...
+    @property
+    def min_samples(self) -> int: ...
+    @property
+    def enough(self) -> bool: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
 
-class _OutliersDict(TypedDict):
-    q1: float
-    q3: float
-    low_severe: int
-    low_mild: int
-    high_mild: int
-    high_severe: int
-    fences: list[float]
+@final
+class Outliers:
+    @property
+    def q1(self) -> float: ...
+    @property
+    def q3(self) -> float: ...
+    @property
+    def low_severe(self) -> int: ...
+    @property
+    def low_mild(self) -> int: ...
+    @property
+    def high_mild(self) -> int: ...
+    @property
+    def high_severe(self) -> int: ...
+    @property
+    def fences(self) -> list[float]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
 
-class _SummaryDict(TypedDict):
-    count: int
-    mean: float
-    std: float
-    min: float
-    max: float
-    median: float
-    mad: float
-    cv: float | None
-    confidence: float
-    passes: int
-    quantiles: list[_QuantileDict]
-    mean_ci: _IntervalDict
-    median_ci: _IntervalDict
-    outliers: _OutliersDict
+@final
+class Summary:
+    @property
+    def count(self) -> int: ...
+    @property
+    def mean(self) -> float: ...
+    @property
+    def std(self) -> float: ...
+    @property
+    def min(self) -> float: ...
+    @property
+    def max(self) -> float: ...
+    @property
+    def median(self) -> float: ...
+    @property
+    def mad(self) -> float: ...
+    @property
+    def cv(self) -> float | None: ...
+    @property
+    def quantiles(self) -> list[QuantileEstimate]: ...
+    @property
+    def mean_ci(self) -> Interval: ...
+    @property
+    def median_ci(self) -> Interval: ...
+    @property
+    def outliers(self) -> Outliers: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def passes(self) -> int: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
 
 class _ClockInfoDict(TypedDict):
     clock: str
@@ -66,12 +112,12 @@ class _ClockInfoDict(TypedDict):
 
 def summarize(
     samples: npt.ArrayLike,
-    quantiles: Sequence[float] = ...,
+    quantiles: Sequence[float],
     confidence: float = 0.95,
     bootstrap: int = 1000,
     bootstrap_max_n: int = 10000,
     seed: int = 0,
-) -> _SummaryDict: ...
+) -> Summary: ...
 def min_samples(percent: float, confidence: float = 0.95) -> int: ...
 def clock_info(reads: int = 100000) -> _ClockInfoDict: ...
 

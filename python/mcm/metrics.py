@@ -92,6 +92,23 @@ class Metric:
             return f"{self.name} is a fraction from 0 to 1: write 90 % or 0.90"
         return None
 
+    def format(self, value: float | None, digits: int = units.DISPLAY_DIGITS) -> str:
+        """A canonical value as people read it, in the display unit: ``0.945`` accuracy → ``94.5 %``,
+        ``0.0522475`` ms → ``0.05225 ms``; None (not measured) → ``—``."""
+        return "—" if value is None else units.format_quantity(value, self.display, digits)
+
+    def literal(self, value: float) -> str:
+        """A canonical value written so that mcm reads it back exactly (rules files, ``--set``): the display form
+        when it parses back to ``value`` (``100 ms``, ``85 %``), else the shortest exact canonical number."""
+        for digits in (units.DISPLAY_DIGITS, units.PRECISE_DIGITS):
+            shown = units.format_quantity(value, self.display, digits).replace(",", "")
+            try:
+                if self.parse(shown) == value:
+                    return shown
+            except UnitError:
+                pass
+        return f"{value!r} {self.unit}".rstrip()
+
 
 def _m(
     name: str,
@@ -124,15 +141,49 @@ def _m(
     )
 
 
-def _latency(suffix: str, percentile: str, aliases: tuple[str, ...]) -> Metric:
+def percentile_label(percent: float) -> str:
+    """The short name of a percentile: ``p50``, ``p99.9`` (report keys, table labels, warnings)."""
+    return f"p{percent:g}"
+
+
+@dataclass(frozen=True, slots=True)
+class Percentile:
+    """A latency percentile mcm reports: its metric (``latency_p999_ms``), the percent (``99.9``), its label
+    (``p99.9``) and the metric's aliases."""
+
+    metric: str
+    percent: float
+    label: str
+    aliases: tuple[str, ...]
+
+
+def _percentile(percent: float, *more_aliases: str) -> Percentile:
+    label = percentile_label(percent)
+    digits = label.replace(".", "")
+    aliases = (*dict.fromkeys((label, digits, f"{digits}_ms")), *more_aliases)
+    return Percentile(f"latency_{digits}_ms", percent, label, aliases)
+
+
+#: The one list of latency percentiles: the catalogue's metrics, what is timed and measured, rules' derivations.
+PERCENTILES: tuple[Percentile, ...] = (
+    _percentile(50.0, "median_latency_ms"),
+    _percentile(90.0),
+    _percentile(95.0),
+    _percentile(99.0, "tail_latency_ms"),
+    _percentile(99.9),
+)
+
+
+def _latency(p: Percentile) -> Metric:
+    digits = p.label.replace(".", "")
     return _m(
-        f"latency_{suffix}_ms",
+        p.metric,
         "ms",
         "performance",
         "lower",
-        f"Latency, {percentile} percentile",
-        f"延迟（{suffix.upper()}）",
-        aliases=aliases,
+        f"Latency, {p.percent:g}th percentile",
+        f"延迟（{digits.upper()}）",
+        aliases=p.aliases,
     )
 
 
@@ -142,11 +193,7 @@ _CATALOGUE = (
     # performance
     _m("latency_ms", "ms", "performance", "lower", "Latency (mean per inference)", "延迟（单次推理平均）",
        aliases=("latency", "latency_mean_ms")),
-    _latency("p50", "50th", ("p50", "p50_ms", "median_latency_ms")),
-    _latency("p90", "90th", ("p90", "p90_ms")),
-    _latency("p95", "95th", ("p95", "p95_ms")),
-    _latency("p99", "99th", ("p99", "p99_ms", "tail_latency_ms")),
-    _latency("p999", "99.9th", ("p99.9", "p999", "p999_ms")),
+    *(_latency(p) for p in PERCENTILES),
     _m("throughput_qps", "qps", "performance", "higher", "Throughput", "吞吐量", accepts=("qps",),
        aliases=("throughput", "qps")),
     _m("fps", "fps", "performance", "higher", "Frame rate", "帧率（FPS）", accepts=("fps",),
@@ -223,14 +270,41 @@ def by_category(category: Category) -> tuple[Metric, ...]:
     return tuple(m for m in _CATALOGUE if m.category == category)
 
 
+def format_value(name: str, value: float | None, digits: int = units.DISPLAY_DIGITS) -> str:
+    """:meth:`Metric.format` by name; a name outside the catalogue shows the bare number."""
+    metric = METRICS.get(name)
+    if metric is not None:
+        return metric.format(value, digits)
+    return "—" if value is None else units.format_number(value, digits)
+
+
+# ---- derived quantities: each defined here once
+
+
+def inferences_per_joule(energy_mj: float) -> float:
+    """Energy efficiency from energy per inference: 1 J is 1000 mJ."""
+    return 1000.0 / energy_mj
+
+
+def flops_from_macs(macs: float) -> float:
+    """FLOPs of ``macs`` multiply-accumulates: each is a multiply and an add (DESIGN.md §3)."""
+    return 2.0 * macs
+
+
 __all__ = [
     "CATEGORIES",
     "METRICS",
+    "PERCENTILES",
     "Category",
     "Direction",
     "Metric",
+    "Percentile",
     "by_category",
+    "flops_from_macs",
+    "format_value",
     "get",
+    "inferences_per_joule",
     "lookup",
+    "percentile_label",
     "suggest",
 ]

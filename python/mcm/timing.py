@@ -16,11 +16,14 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from mcm import _core
+from mcm import _core, metrics
 from mcm.exceptions import CallableError, StatsError
 
 SCHEMA = "mcm.latency/1"
-DEFAULT_QUANTILES: tuple[float, ...] = (50.0, 90.0, 95.0, 99.0, 99.9)
+#: The percentiles a report has unless others are asked for: the ones the metric catalogue names.
+DEFAULT_QUANTILES: tuple[float, ...] = tuple(p.percent for p in metrics.PERCENTILES)
+#: Above this many samples the summary's mean and median intervals are analytic instead of bootstrapped.
+BOOTSTRAP_MAX_N = 10_000
 #: Above this coefficient of variation a report warns that the run was noisy (trtexec's threshold).
 HIGH_CV = 0.025
 
@@ -47,7 +50,7 @@ class QuantileStat:
 
     @property
     def label(self) -> str:
-        return f"p{self.percent:g}"
+        return metrics.percentile_label(self.percent)
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ class LatencyReport:
             if q.percent == percent:
                 return q
         asked = ", ".join(q.label for q in self.quantiles)
-        raise StatsError(f"p{percent:g} was not computed; this report has {asked}")
+        raise StatsError(f"{metrics.percentile_label(percent)} was not computed; this report has {asked}")
 
     @property
     def calls_per_s(self) -> float:
@@ -148,41 +151,23 @@ def time_callable(
     Ctrl-C stops the run and returns what was measured, with ``stop_reason == "interrupted"``. Each sample has the
     clock's own read cost (measured at the start, ``clock_cost_ns``) taken off unless ``subtract_clock_cost`` is off.
     """
-    for name, seconds in (("warmup_time", warmup_time), ("min_time", min_time), ("max_time", max_time)):
-        if seconds is not None and not (seconds >= 0 and math.isfinite(seconds)):
-            raise StatsError(f"{name} must be a non-negative number of seconds, got {seconds!r}")
+    ask = _Asked(tuple(quantiles), confidence, bootstrap, seed, target_quantile, target_rel_width, min_count)
     run = _core.bench(
         fn,
-        tuple(args) if args is not None else None,
+        None if args is None else tuple(args),
         warmup_count=warmup,
-        warmup_time_ns=_ns(warmup_time),
+        warmup_time_ns=_ns("warmup_time", warmup_time),
         min_count=min_count,
-        min_time_ns=_ns(min_time),
+        min_time_ns=_ns("min_time", min_time),
         max_count=max_count,
-        max_time_ns=None if max_time is None else _ns(max_time),
+        max_time_ns=None if max_time is None else _ns("max_time", max_time),
         on_error=on_error,
         target_quantile=target_quantile,
         target_rel_width=target_rel_width,
         confidence=confidence,
         subtract_clock_cost=subtract_clock_cost,
     )
-    stopping = run.error
-    if stopping is not None and not isinstance(stopping, (Exception, KeyboardInterrupt)):
-        raise stopping  # SystemExit and the like are not ours to swallow
-    if isinstance(stopping, KeyboardInterrupt) and run.samples.size == 0:
-        raise stopping
-    if run.samples.size == 0:
-        first = stopping or run.first_error
-        raise CallableError(f"no call succeeded: {_describe(first)}") from first
-    report = _report(
-        run, quantiles, confidence, bootstrap, seed, target_quantile, target_rel_width, min_count
-    )
-    if isinstance(stopping, Exception):
-        raise CallableError(
-            f"the callable raised {_describe(stopping)} after {run.samples.size} successful calls",
-            partial=report,
-        ) from stopping
-    return report
+    return _outcome(run, ask)
 
 
 def summarize(
@@ -192,13 +177,48 @@ def summarize(
     confidence: float = 0.95,
     bootstrap: int = 1000,
     seed: int = 0,
-) -> dict[str, Any]:
+) -> _core.Summary:
     """Statistics of any latency samples (see ``mcm._core.summarize``); a thin, typed pass-through."""
-    return dict(_core.summarize(samples_ns, list(quantiles), confidence, bootstrap, 10_000, seed))
+    return _core.summarize(samples_ns, list(quantiles), confidence, bootstrap, BOOTSTRAP_MAX_N, seed)
 
 
-def _ns(seconds: float) -> int:
+@dataclass(frozen=True)
+class _Asked:
+    """What the caller of :func:`time_callable` asked of the statistics and the stopping rule."""
+
+    quantiles: tuple[float, ...]
+    confidence: float
+    bootstrap: int
+    seed: int
+    target_quantile: float | None
+    target_rel_width: float
+    min_count: int
+
+
+def _ns(name: str, seconds: float) -> int:
+    """``seconds`` (the ``name`` argument) in whole nanoseconds; raises :class:`StatsError` unless it is one."""
+    if not (seconds >= 0 and math.isfinite(seconds)):
+        raise StatsError(f"{name} must be a non-negative number of seconds, got {seconds!r}")
     return round(seconds * 1e9)
+
+
+def _outcome(run: _core.BenchRun, asked: _Asked) -> LatencyReport:
+    """The report of a finished run; raises when the run ended on an error (with the partial report if any)."""
+    stopping = run.error
+    if stopping is not None and not isinstance(stopping, (Exception, KeyboardInterrupt)):
+        raise stopping  # SystemExit and the like are not ours to swallow
+    if isinstance(stopping, KeyboardInterrupt) and run.samples.size == 0:
+        raise stopping
+    if run.samples.size == 0:
+        first = stopping or run.first_error
+        raise CallableError(f"no call succeeded: {_describe(first)}") from first
+    report = _report(run, asked)
+    if isinstance(stopping, Exception):
+        raise CallableError(
+            f"the callable raised {_describe(stopping)} after {run.samples.size} successful calls",
+            partial=report,
+        ) from stopping
+    return report
 
 
 def _describe(exc: BaseException | None) -> str:
@@ -208,50 +228,34 @@ def _describe(exc: BaseException | None) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _report(
-    run: _core.BenchRun,
-    quantiles: Sequence[float],
-    confidence: float,
-    bootstrap: int,
-    seed: int,
-    target_quantile: float | None,
-    target_rel_width: float,
-    min_count: int,
-) -> LatencyReport:
-    s = _core.summarize(run.samples, list(quantiles), confidence, bootstrap, 10_000, seed)
-    qs = tuple(
-        QuantileStat(q["percent"], q["value"], q["ci_low"], q["ci_high"], q["enough"], q["min_samples"])
-        for q in s["quantiles"]
+def _report(run: _core.BenchRun, asked: _Asked) -> LatencyReport:
+    s = summarize(
+        run.samples,
+        quantiles=asked.quantiles,
+        confidence=asked.confidence,
+        bootstrap=asked.bootstrap,
+        seed=asked.seed,
     )
-    o = s["outliers"]
-    f = o["fences"]
-    outliers = Outliers(
-        o["q1"],
-        o["q3"],
-        o["low_severe"],
-        o["low_mild"],
-        o["high_mild"],
-        o["high_severe"],
-        (f[0], f[1], f[2], f[3]),
+    quantiles = tuple(
+        QuantileStat(q.percent, q.value, q.ci_low, q.ci_high, q.enough, q.min_samples) for q in s.quantiles
     )
-    warnings = _warnings(run, s["cv"], qs, outliers, confidence, target_quantile, target_rel_width, min_count)
-    stopping = run.error
+    outliers = _outliers(s.outliers)
     return LatencyReport(
-        count=s["count"],
+        count=s.count,
         calls=run.calls,
         errors=run.errors,
-        mean_ns=s["mean"],
-        std_ns=s["std"],
-        min_ns=s["min"],
-        max_ns=s["max"],
-        median_ns=s["median"],
-        mad_ns=s["mad"],
-        cv=s["cv"],
-        quantiles=qs,
-        mean_ci=Interval(**s["mean_ci"]),
-        median_ci=Interval(**s["median_ci"]),
+        mean_ns=s.mean,
+        std_ns=s.std,
+        min_ns=s.min,
+        max_ns=s.max,
+        median_ns=s.median,
+        mad_ns=s.mad,
+        cv=s.cv,
+        quantiles=quantiles,
+        mean_ci=_interval(s.mean_ci),
+        median_ci=_interval(s.median_ci),
         outliers=outliers,
-        confidence=confidence,
+        confidence=asked.confidence,
         stop_reason=run.stop_reason,
         elapsed_s=run.elapsed_ns / 1e9,
         warmup_calls=run.warmup_calls,
@@ -259,9 +263,26 @@ def _report(
         clock=run.clock,
         clock_cost_ns=run.clock_cost_ns,
         core_build=_core.BUILD_PROFILE,
-        warnings=warnings,
-        error=None if stopping is None else _describe(stopping),
+        warnings=_warnings(run, s.cv, quantiles, outliers, asked),
+        error=None if run.error is None else _describe(run.error),
         samples=run.samples,
+    )
+
+
+def _interval(i: _core.Interval) -> Interval:
+    return Interval(i.low, i.high, i.method)
+
+
+def _outliers(o: _core.Outliers) -> Outliers:
+    low_severe, low_mild, high_mild, high_severe = o.fences
+    return Outliers(
+        o.q1,
+        o.q3,
+        o.low_severe,
+        o.low_mild,
+        o.high_mild,
+        o.high_severe,
+        (low_severe, low_mild, high_mild, high_severe),
     )
 
 
@@ -270,11 +291,9 @@ def _warnings(
     cv: float | None,
     quantiles: tuple[QuantileStat, ...],
     outliers: Outliers,
-    confidence: float,
-    target_quantile: float | None,
-    target_rel_width: float,
-    min_count: int,
+    asked: _Asked,
 ) -> tuple[str, ...]:
+    confidence, target_quantile, min_count = asked.confidence, asked.target_quantile, asked.min_count
     out: list[str] = []
     n = run.samples.size
     if cv is not None and cv > HIGH_CV:
@@ -304,7 +323,8 @@ def _warnings(
     if target_quantile is not None and run.stop_reason != "converged":
         width = "unbounded" if run.rel_half_width is None else f"±{run.rel_half_width:.1%}"
         out.append(
-            f"p{target_quantile:g} interval is {width}, not within the ±{target_rel_width:.1%} target "
+            f"{metrics.percentile_label(target_quantile)} interval is {width}, "
+            f"not within the ±{asked.target_rel_width:.1%} target "
             f"(stopped: {run.stop_reason.replace('_', ' ')})"
         )
     if _core.BUILD_PROFILE != "release":

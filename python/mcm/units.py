@@ -164,7 +164,7 @@ def describe(symbols: Iterable[str]) -> str:
 
 
 def unit_hint(symbol: str) -> str:
-    """Why ``symbol`` is not a unit and what to write instead, or None when nothing comes close."""
+    """Why ``symbol`` is not a unit and what to write instead: the known units when nothing comes close."""
     if symbol in _SPELLINGS:
         return f"write '{_SPELLINGS[symbol]}'" + (" (units are ASCII)" if not symbol.isascii() else "")
     if not symbol.isascii():
@@ -205,9 +205,36 @@ def split_quantity(text: str) -> tuple[float, str]:
     return float(match.group(1)), match.group(2)
 
 
+#: Significant digits of a value shown to people (reports, tables, screens).
+DISPLAY_DIGITS = 4
+#: Significant digits where two close values must stay apart: explanations, editable fields.
+PRECISE_DIGITS = 6
+
+
+def format_number(x: float, digits: int = DISPLAY_DIGITS) -> str:
+    """``x`` with ``digits`` significant digits, the one way mcm writes a number for people: ``0.05225``,
+    ``94.5``, ``12,345`` (a whole number of ``digits`` or more figures keeps them all, grouped), ``1.5e-05``."""
+    if abs(x) >= 10**digits and abs(x) < 1e15:
+        return f"{x:,.0f}"
+    text = f"{x:.{digits}g}"
+    return "0" if text == "-0" else text
+
+
+def format_quantity(base_value: float, symbol: str, digits: int = DISPLAY_DIGITS) -> str:
+    """A value in its dimension's base unit, shown in unit ``symbol``: ``(0.945, "%")`` → ``94.5 %``,
+    ``(2.0, "x")`` → ``2x``, ``(3.0, "")`` → ``3``; a symbol mcm does not know is written after the number."""
+    unit = UNITS.get(symbol)
+    text = format_number(base_value if unit is None else base_value * unit.per / unit.times, digits)
+    if not symbol:
+        return text
+    return f"{text}{symbol}" if symbol == "x" else f"{text} {symbol}"
+
+
 __all__ = [
     "DIMENSIONLESS",
     "DIMENSIONS",
+    "DISPLAY_DIGITS",
+    "PRECISE_DIGITS",
     "UNITS",
     "Dimension",
     "Unit",
@@ -216,6 +243,8 @@ __all__ = [
     "convert",
     "describe",
     "did_you_mean",
+    "format_number",
+    "format_quantity",
     "lookup",
     "split_quantity",
     "unit_hint",

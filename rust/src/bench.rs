@@ -163,133 +163,184 @@ pub fn run<E, T>(
 fn run_with<E, T, C: Clock>(
     clock: &C,
     cfg: &Config,
-    mut call: impl FnMut() -> std::result::Result<T, Failure<E>>,
-    mut poll: impl FnMut() -> std::result::Result<(), E>,
+    call: impl FnMut() -> std::result::Result<T, Failure<E>>,
+    poll: impl FnMut() -> std::result::Result<(), E>,
 ) -> Run<E> {
-    let scale = clock.ns_per_tick();
-    let ticks = |ns: u64| {
-        if ns == u64::MAX {
-            u64::MAX
-        } else {
-            (ns as f64 / scale) as u64
-        }
-    };
-    let ns = |ticks: u64| (ticks as f64 * scale).round() as u64;
-    let (warmup_time, min_time, max_time, poll_interval) = (
-        ticks(cfg.warmup_time_ns),
-        ticks(cfg.min_time_ns),
-        ticks(cfg.max_time_ns),
-        ticks(cfg.poll_interval_ns),
-    );
-    let mut out = Run {
-        samples: Vec::new(),
-        calls: 0,
-        errors: 0,
-        warmup_calls: 0,
-        warmup_ns: 0,
-        elapsed_ns: 0,
-        stop: StopReason::MinReached,
-        error: None,
-        first_error: None,
-        rel_half_width: None,
-        clock: clock.name(),
-        clock_cost_ns: 0.0,
-    };
-    let cost = if cfg.subtract_clock_cost { clock::read_cost_ticks(clock, 10_000) } else { 0 };
-    out.clock_cost_ns = cost as f64 * scale;
-
-    // Warm-up: until both the count and the time are reached; failures follow the same policy.
-    let warm_start = clock.ticks();
-    let mut last_poll = warm_start;
-    while out.warmup_calls < cfg.warmup_count || clock.ticks() - warm_start < warmup_time {
-        out.warmup_calls += 1;
-        match call() {
-            Ok(_) => {}
-            Err(Failure::Recoverable(e)) if cfg.on_error == ErrorPolicy::Count => {
-                out.errors += 1;
-                out.first_error.get_or_insert(e);
-            }
-            Err(Failure::Recoverable(e)) => return stopped(out, StopReason::Error, e),
-            Err(Failure::Fatal(e)) => return stopped(out, StopReason::Interrupted, e),
-        }
-        let t = clock.ticks();
-        if t - last_poll >= poll_interval {
-            last_poll = t;
-            if let Err(e) = poll() {
-                return stopped(out, StopReason::Interrupted, e);
-            }
-        }
-        if t - warm_start >= max_time {
-            break;
-        }
-    }
-    out.warmup_ns = ns(clock.ticks() - warm_start);
-
-    out.samples.reserve(cfg.min_count.clamp(1024, 1 << 22).min(cfg.max_count) as usize);
-    let mut next_check = cfg.min_count.max(64) as usize;
-    let start = clock.ticks();
-    last_poll = start;
-    loop {
-        let t0 = clock.ticks();
-        let result = call();
-        let t1 = clock.ticks();
-        out.calls += 1;
-        match result {
-            // The call's result is released here, after the second clock read, not inside the timed window.
-            Ok(value) => {
-                out.samples.push(ns((t1 - t0).saturating_sub(cost)) as i64);
-                drop(value);
-            }
-            Err(Failure::Recoverable(e)) if cfg.on_error == ErrorPolicy::Count => {
-                out.errors += 1;
-                out.first_error.get_or_insert(e);
-            }
-            Err(Failure::Recoverable(e)) => {
-                out.elapsed_ns = ns(t1 - start);
-                return stopped(out, StopReason::Error, e);
-            }
-            Err(Failure::Fatal(e)) => {
-                out.elapsed_ns = ns(t1 - start);
-                return stopped(out, StopReason::Interrupted, e);
-            }
-        }
-        let elapsed = t1 - start;
-        out.elapsed_ns = ns(elapsed);
-        if out.calls >= cfg.max_count {
-            out.stop = StopReason::MaxCount;
-            break;
-        }
-        if elapsed >= max_time {
-            out.stop = StopReason::MaxTime;
-            break;
-        }
-        if t1 - last_poll >= poll_interval {
-            last_poll = t1;
-            if let Err(e) = poll() {
-                return stopped(out, StopReason::Interrupted, e);
-            }
-        }
-        if out.calls >= cfg.min_count && elapsed >= min_time {
-            let Some(target) = cfg.target else {
-                out.stop = StopReason::MinReached;
-                break;
-            };
-            if out.samples.len() >= next_check {
-                // Checks at geometrically spaced counts keep the total checking cost linear in the run length.
-                next_check = out.samples.len() + out.samples.len() / 10 + 1;
-                out.rel_half_width = relative_half_width(&out.samples, target);
-                if out.rel_half_width.is_some_and(|w| w <= target.rel_half_width) {
-                    out.stop = StopReason::Converged;
-                    break;
-                }
-            }
-        }
+    let mut run = Loop { limits: Limits::new(clock, cfg), clock, cfg, call, poll };
+    let mut out = Run::new(clock.name(), run.limits.ns_f64(run.limits.cost));
+    match run.warm_up(&mut out).and_then(|()| run.timed(&mut out)) {
+        Ok(reason) => out.stop = reason,
+        Err((reason, error)) => return stopped(out, reason, error),
     }
     if let Some(target) = cfg.target.filter(|_| out.stop != StopReason::Converged && !out.samples.is_empty())
     {
         out.rel_half_width = relative_half_width(&out.samples, target);
     }
     out
+}
+
+impl<E> Run<E> {
+    fn new(clock: &'static str, clock_cost_ns: f64) -> Self {
+        Run {
+            samples: Vec::new(),
+            calls: 0,
+            errors: 0,
+            warmup_calls: 0,
+            warmup_ns: 0,
+            elapsed_ns: 0,
+            stop: StopReason::MinReached,
+            error: None,
+            first_error: None,
+            rel_half_width: None,
+            clock,
+            clock_cost_ns,
+        }
+    }
+}
+
+/// Why a phase ended the run early: the reason, and the error from the call or the poll.
+type Stop<E> = (StopReason, E);
+
+/// The configured times in clock ticks, and the clock's own read cost that each sample has taken off.
+struct Limits {
+    ns_per_tick: f64,
+    warmup_time: u64,
+    min_time: u64,
+    max_time: u64,
+    poll_interval: u64,
+    cost: u64,
+}
+
+impl Limits {
+    fn new(clock: &impl Clock, cfg: &Config) -> Self {
+        let scale = clock.ns_per_tick();
+        let ticks = |ns: u64| if ns == u64::MAX { u64::MAX } else { (ns as f64 / scale) as u64 };
+        Limits {
+            ns_per_tick: scale,
+            warmup_time: ticks(cfg.warmup_time_ns),
+            min_time: ticks(cfg.min_time_ns),
+            max_time: ticks(cfg.max_time_ns),
+            poll_interval: ticks(cfg.poll_interval_ns),
+            cost: if cfg.subtract_clock_cost { clock::read_cost_ticks(clock, 10_000) } else { 0 },
+        }
+    }
+
+    fn ns_f64(&self, ticks: u64) -> f64 {
+        ticks as f64 * self.ns_per_tick
+    }
+
+    fn ns(&self, ticks: u64) -> u64 {
+        self.ns_f64(ticks).round() as u64
+    }
+}
+
+/// One run's loop: the clock, the configuration in ticks, the call and the interrupt poll.
+struct Loop<'a, C, F, P> {
+    clock: &'a C,
+    cfg: &'a Config,
+    limits: Limits,
+    call: F,
+    poll: P,
+}
+
+impl<C, F, P, T, E> Loop<'_, C, F, P>
+where
+    C: Clock,
+    F: FnMut() -> std::result::Result<T, Failure<E>>,
+    P: FnMut() -> std::result::Result<(), E>,
+{
+    /// Warm-up: until both the count and the time are reached (or the maximum time); failures follow the policy.
+    fn warm_up(&mut self, out: &mut Run<E>) -> std::result::Result<(), Stop<E>> {
+        let (count, time) = (self.cfg.warmup_count, self.limits.warmup_time);
+        let start = self.clock.ticks();
+        let mut last_poll = start;
+        while out.warmup_calls < count || self.clock.ticks() - start < time {
+            out.warmup_calls += 1;
+            if let Err(failure) = (self.call)() {
+                self.count_or_stop(out, failure)?;
+            }
+            let t = self.clock.ticks();
+            self.poll_when_due(t, &mut last_poll)?;
+            if t - start >= self.limits.max_time {
+                break;
+            }
+        }
+        out.warmup_ns = self.limits.ns(self.clock.ticks() - start);
+        Ok(())
+    }
+
+    /// The timed calls, one sample each, until a limit is reached or the target interval is narrow enough.
+    fn timed(&mut self, out: &mut Run<E>) -> std::result::Result<StopReason, Stop<E>> {
+        let cfg = self.cfg;
+        out.samples.reserve(cfg.min_count.clamp(1024, 1 << 22).min(cfg.max_count) as usize);
+        let mut next_check = cfg.min_count.max(64) as usize;
+        let start = self.clock.ticks();
+        let mut last_poll = start;
+        loop {
+            let t0 = self.clock.ticks();
+            let result = (self.call)();
+            let t1 = self.clock.ticks();
+            out.calls += 1;
+            let elapsed = t1 - start;
+            out.elapsed_ns = self.limits.ns(elapsed);
+            match result {
+                // The call's result is released here, after the second clock read, not inside the timed window.
+                Ok(value) => {
+                    out.samples.push(self.limits.ns((t1 - t0).saturating_sub(self.limits.cost)) as i64);
+                    drop(value);
+                }
+                Err(failure) => self.count_or_stop(out, failure)?,
+            }
+            if out.calls >= cfg.max_count {
+                return Ok(StopReason::MaxCount);
+            }
+            if elapsed >= self.limits.max_time {
+                return Ok(StopReason::MaxTime);
+            }
+            self.poll_when_due(t1, &mut last_poll)?;
+            if out.calls >= cfg.min_count && elapsed >= self.limits.min_time {
+                let Some(target) = cfg.target else {
+                    return Ok(StopReason::MinReached);
+                };
+                if converged(out, target, &mut next_check) {
+                    return Ok(StopReason::Converged);
+                }
+            }
+        }
+    }
+
+    /// A failed call: counted under `ErrorPolicy::Count` when recoverable, else the reason to stop.
+    fn count_or_stop(&self, out: &mut Run<E>, failure: Failure<E>) -> std::result::Result<(), Stop<E>> {
+        match failure {
+            Failure::Recoverable(e) if self.cfg.on_error == ErrorPolicy::Count => {
+                out.errors += 1;
+                out.first_error.get_or_insert(e);
+                Ok(())
+            }
+            Failure::Recoverable(e) => Err((StopReason::Error, e)),
+            Failure::Fatal(e) => Err((StopReason::Interrupted, e)),
+        }
+    }
+
+    /// Poll for an interrupt when `poll_interval` has passed since the last poll; an error from it stops the run.
+    fn poll_when_due(&mut self, now: u64, last_poll: &mut u64) -> std::result::Result<(), Stop<E>> {
+        if now - *last_poll >= self.limits.poll_interval {
+            *last_poll = now;
+            (self.poll)().map_err(|e| (StopReason::Interrupted, e))?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether the target quantile's interval is narrow enough, checked at geometrically spaced sample counts so the
+/// total checking cost stays linear in the run length.
+fn converged<E>(out: &mut Run<E>, target: Target, next_check: &mut usize) -> bool {
+    if out.samples.len() < *next_check {
+        return false;
+    }
+    *next_check = out.samples.len() + out.samples.len() / 10 + 1;
+    out.rel_half_width = relative_half_width(&out.samples, target);
+    out.rel_half_width.is_some_and(|w| w <= target.rel_half_width)
 }
 
 fn stopped<E>(mut out: Run<E>, reason: StopReason, error: E) -> Run<E> {

@@ -3,13 +3,13 @@
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyTuple};
 
 use crate::bench::{self as timing_loop, ErrorPolicy, Failure, Target};
 use crate::clock;
 use crate::errors::Error;
 use crate::histogram;
-use crate::stats::{self, Interval};
+use crate::stats;
 
 pyo3::import_exception!(mcm.exceptions, StatsError);
 
@@ -90,69 +90,41 @@ macro_rules! with_slice {
     };
 }
 
-fn interval_dict<'py>(py: Python<'py>, i: &Interval) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("low", i.low)?;
-    d.set_item("high", i.high)?;
-    d.set_item("method", i.method)?;
-    Ok(d)
-}
-
-fn summary_dict<'py>(py: Python<'py>, s: &stats::Summary) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("count", s.count)?;
-    d.set_item("mean", s.mean)?;
-    d.set_item("std", s.std)?;
-    d.set_item("min", s.min)?;
-    d.set_item("max", s.max)?;
-    d.set_item("median", s.median)?;
-    d.set_item("mad", s.mad)?;
-    d.set_item("cv", s.cv)?;
-    d.set_item("confidence", s.confidence)?;
-    d.set_item("passes", s.passes)?;
-    let qs = PyList::empty(py);
-    for q in &s.quantiles {
-        let e = PyDict::new(py);
-        e.set_item("percent", q.percent)?;
-        e.set_item("value", q.value)?;
-        e.set_item("ci_low", q.ci_low)?;
-        e.set_item("ci_high", q.ci_high)?;
-        e.set_item("enough", q.enough())?;
-        e.set_item("min_samples", q.min_samples)?;
-        qs.append(e)?;
-    }
-    d.set_item("quantiles", qs)?;
-    d.set_item("mean_ci", interval_dict(py, &s.mean_ci)?)?;
-    d.set_item("median_ci", interval_dict(py, &s.median_ci)?)?;
-    let o = &s.outliers;
-    let od = PyDict::new(py);
-    od.set_item("q1", o.q1)?;
-    od.set_item("q3", o.q3)?;
-    od.set_item("low_severe", o.low_severe)?;
-    od.set_item("low_mild", o.low_mild)?;
-    od.set_item("high_mild", o.high_mild)?;
-    od.set_item("high_severe", o.high_severe)?;
-    od.set_item("fences", o.fences().to_vec())?;
-    d.set_item("outliers", od)?;
-    Ok(d)
-}
-
-/// Summarize latency samples (any unit); the work runs with the GIL released.
+/// Summarize latency samples (any unit) at the `quantiles` asked for; the work runs with the GIL released and reads
+/// numpy arrays of the supported dtypes in place.
 #[pyfunction]
-#[pyo3(signature = (samples, quantiles = vec![50.0, 90.0, 95.0, 99.0, 99.9], confidence = 0.95, bootstrap = 1000, bootstrap_max_n = 10_000, seed = 0))]
-fn summarize<'py>(
-    py: Python<'py>,
-    samples: &Bound<'py, PyAny>,
+#[pyo3(signature = (samples, quantiles, confidence = 0.95, bootstrap = 1000, bootstrap_max_n = 10_000, seed = 0))]
+fn summarize(
+    py: Python<'_>,
+    samples: &Bound<'_, PyAny>,
     quantiles: Vec<f64>,
     confidence: f64,
     bootstrap: usize,
     bootstrap_max_n: usize,
     seed: u64,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> PyResult<stats::Summary> {
     let data = self::samples(samples)?;
     let opts = stats::Options { quantiles, confidence, bootstrap, bootstrap_max_n, seed };
-    let summary = with_slice!(data, |s| py.detach(|| stats::summarize(s, &opts)))?;
-    summary_dict(py, &summary)
+    Ok(with_slice!(data, |s| py.detach(|| stats::summarize(s, &opts)))?)
+}
+
+// The statistics cross as `stats`' own types (frozen pyclasses with read-only fields); their derived values too.
+#[pymethods]
+impl stats::QuantileEstimate {
+    /// True when both ends of the interval exist.
+    #[getter(enough)]
+    fn py_enough(&self) -> bool {
+        self.enough()
+    }
+}
+
+#[pymethods]
+impl stats::Outliers {
+    /// `[low severe, low mild, high mild, high severe]` fences.
+    #[getter(fences)]
+    fn py_fences(&self) -> [f64; 4] {
+        self.fences()
+    }
 }
 
 /// The fewest samples for which both ends of the `confidence` interval of the `percent` quantile exist.
@@ -388,6 +360,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(clock_info, m)?)?;
     m.add_function(wrap_pyfunction!(run_bench, m)?)?;
     m.add_class::<BenchRun>()?;
+    m.add_class::<stats::Summary>()?;
+    m.add_class::<stats::QuantileEstimate>()?;
+    m.add_class::<stats::Interval>()?;
+    m.add_class::<stats::Outliers>()?;
     m.add_class::<Histogram>()?;
     Ok(())
 }

@@ -8,7 +8,7 @@ import time
 import pytest
 
 import mcm
-from mcm import CallableError, LatencyReport, StatsError, time_callable
+from mcm import CallableError, LatencyReport, StatsError, metrics, time_callable
 
 
 def busy(ns: int) -> None:
@@ -129,3 +129,20 @@ def test_bad_arguments() -> None:
         time_callable(lambda: None, max_time=-1.0)
     with pytest.raises(StatsError, match="p42 was not computed"):
         time_callable(lambda: None, min_count=10).quantile(42)
+
+
+def test_the_percentiles_come_from_the_metric_catalogue() -> None:
+    assert tuple(p.percent for p in metrics.PERCENTILES) == mcm.timing.DEFAULT_QUANTILES
+    r = time_callable(lambda: None, min_count=100)
+    labels = [q.label for q in r.quantiles]
+    assert labels == [p.label for p in metrics.PERCENTILES] == ["p50", "p90", "p95", "p99", "p99.9"]
+    assert [p.metric for p in metrics.PERCENTILES if p.metric in metrics.METRICS] == [
+        "latency_p50_ms",
+        "latency_p90_ms",
+        "latency_p95_ms",
+        "latency_p99_ms",
+        "latency_p999_ms",
+    ]
+    assert metrics.lookup("p99.9").name == "latency_p999_ms" and metrics.lookup("tail_latency_ms").name == (
+        "latency_p99_ms"
+    )

@@ -2,7 +2,7 @@
 
 - **Applicability**: every ``requires`` condition must hold. A false one makes the technique not applicable
   (``no``); a missing fact makes it ``unknown`` (not applicable to plans; the reason names the fact); a
-  condition that cannot run is an ``error``. A definite ``no`` wins over unknown.
+  condition that cannot run is an ``error``. A definite ``no`` wins over an error, and an error over unknown.
 - **Effects**: metric by metric, the first caveat whose condition holds replaces the base effect. A caveat whose
   condition is unknown widens the effect to the hull of both ranges (the prediction stays sound either way).
 - **Derived effects**: a technique states each metric it affects. Where it states ``latency_ms`` as a factor but
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
+from mcm import metrics
 from mcm.engine.decision import WhyNot, WhyNotReason
 from mcm.engine.evaluate import Condition, EvalError, FactMap, Outcome, compile_condition
 from mcm.rules.ast import Caveat, Effect, Requirement, Technique
@@ -34,7 +35,7 @@ _STAGE_WORDS: tuple[tuple[str, int], ...] = (
     ("ort", 3), ("openvino", 3), ("tflite", 3), ("tvm", 3), ("compile", 3), ("graph", 3), ("runtime", 3),
     ("fusion", 3), ("batch", 3), ("coreml", 3), ("ncnn", 3),
 )  # fmt: skip
-_PERCENTILES = ("latency_p50_ms", "latency_p90_ms", "latency_p95_ms", "latency_p99_ms", "latency_p999_ms")
+_PERCENTILES = tuple(p.metric for p in metrics.PERCENTILES)
 _INVERSE = ("throughput_qps", "fps")
 
 #: ``(kind, low, high)``: new = old × [low, high] (``scale``) or old + [low, high] (``shift``).

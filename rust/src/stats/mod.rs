@@ -15,6 +15,7 @@ use select::{select_many, Fold, Scan, Sketch};
 
 /// A two-sided interval and how it was obtained.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "python", pyo3::pyclass(frozen, get_all, eq, module = "mcm._core"))]
 pub struct Interval {
     pub low: f64,
     pub high: f64,
@@ -24,6 +25,7 @@ pub struct Interval {
 
 /// One requested quantile.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "python", pyo3::pyclass(frozen, get_all, eq, module = "mcm._core"))]
 pub struct QuantileEstimate {
     /// The quantile in percent (99.9 for p99.9).
     pub percent: f64,
@@ -45,6 +47,7 @@ impl QuantileEstimate {
 
 /// Tukey fences at 1.5 (mild) and 3 (severe) interquartile ranges. Outliers are counted, never dropped.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "python", pyo3::pyclass(frozen, get_all, eq, module = "mcm._core"))]
 pub struct Outliers {
     pub q1: f64,
     pub q3: f64,
@@ -55,13 +58,16 @@ pub struct Outliers {
 }
 
 impl Outliers {
+    /// `[low severe, low mild, high mild, high severe]`: 3 and 1.5 interquartile ranges beyond the quartiles.
     pub fn fences(&self) -> [f64; 4] {
         let iqr = self.q3 - self.q1;
         [self.q1 - 3.0 * iqr, self.q1 - 1.5 * iqr, self.q3 + 1.5 * iqr, self.q3 + 3.0 * iqr]
     }
 }
 
+/// Everything `summarize` finds in one set of samples.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "python", pyo3::pyclass(frozen, get_all, eq, module = "mcm._core"))]
 pub struct Summary {
     pub count: usize,
     pub mean: f64,
@@ -85,7 +91,7 @@ pub struct Summary {
 
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Quantiles in percent, each in [0, 100].
+    /// Quantiles in percent, each in [0, 100]; none by default (the caller names them: mcm's list is in Python).
     pub quantiles: Vec<f64>,
     pub confidence: f64,
     /// Bootstrap resamples for the mean and median intervals (0: analytic intervals only).
@@ -97,13 +103,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options {
-            quantiles: vec![50.0, 90.0, 95.0, 99.0, 99.9],
-            confidence: 0.95,
-            bootstrap: 1000,
-            bootstrap_max_n: 10_000,
-            seed: 0,
-        }
+        Options { quantiles: Vec::new(), confidence: 0.95, bootstrap: 1000, bootstrap_max_n: 10_000, seed: 0 }
     }
 }
 
@@ -462,9 +462,14 @@ mod tests {
         lerp(sorted[lo], sorted[hi], g)
     }
 
+    /// The quantiles mcm reports (its list lives in Python, `mcm.metrics.PERCENTILES`).
+    fn reported() -> Options {
+        Options { quantiles: vec![50.0, 90.0, 95.0, 99.0, 99.9], ..Options::default() }
+    }
+
     #[test]
     fn small_known_values() {
-        let s = summarize(&[1.0, 2.0, 3.0, 4.0, 100.0], &Options::default()).unwrap();
+        let s = summarize(&[1.0, 2.0, 3.0, 4.0, 100.0], &reported()).unwrap();
         assert_eq!((s.count, s.min, s.max, s.median), (5, 1.0, 100.0, 3.0));
         assert_eq!(s.mean, 22.0);
         assert_eq!(s.mad, 1.0);
@@ -477,7 +482,7 @@ mod tests {
 
     #[test]
     fn one_sample() {
-        let s = summarize(&[7i64], &Options::default()).unwrap();
+        let s = summarize(&[7i64], &reported()).unwrap();
         assert_eq!((s.count, s.mean, s.std, s.median, s.mad), (1, 7.0, 0.0, 7.0, 0.0));
         assert!(s.quantiles.iter().all(|q| q.value == 7.0));
     }
