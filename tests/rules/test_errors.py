@@ -21,10 +21,15 @@ def test_code_catalogue_matches_the_sources() -> None:
     used = {
         m
         for p in PACKAGE.glob("*.py")
-        if p.name != "errors.py"
-        for m in re.findall(r'"([EW]\d{3})"', p.read_text())
+        for m in re.findall(r'"([EW]\d{3})"', _without_catalogue(p.read_text()))
     }
     assert used == set(CODES)
+
+
+def _without_catalogue(text: str) -> str:
+    """A module's text less the code catalogue (errors.py's ``_CATALOGUE``; it also reports E040 itself)."""
+    start = text.find("_CATALOGUE")
+    return text if start < 0 else text[:start] + text[text.index("\n}\n", start) :]
 
 
 def test_render_like_a_compiler() -> None:

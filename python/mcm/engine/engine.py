@@ -1,17 +1,20 @@
 """The engine: a compiled RuleSet that turns a scenario and Facts into a :class:`Decision` (DESIGN.md §5).
 
 Per call: resolve every technique (requirements, caveats) on the facts, run the scenario's decision tables, check
-the constraints, search plans, explain what was left out and, when nothing is feasible, what to relax.
+the constraints, search plans; on first use, the Decision explains what was left out and, when nothing is
+feasible, what to relax.
 """
 
 from __future__ import annotations
+
+import functools
 
 from mcm import units
 from mcm.engine.checks import check_constraints
 from mcm.engine.compiled import CompiledRules, CompiledTable, compiled
 from mcm.engine.decide import run_table
 from mcm.engine.decision import Decision, Recommendation, TraceEntry
-from mcm.engine.evaluate import UNKNOWN
+from mcm.engine.evaluate import UNKNOWN, Unknown, Val
 from mcm.engine.explain import infeasibility, why_not
 from mcm.engine.facts import Facts
 from mcm.engine.plan import DEFAULT_BOUNDS, Bounds, SearchCache, search
@@ -24,11 +27,11 @@ _MEMO_SIZE = 1024
 
 class Engine:
     """Load once, decide many times. Thread-safe: the only shared state is memos of pure results (technique
-    resolutions by the facts they read, plan-search layouts by shape of input)."""
+    resolutions by the facts they read, plan-search layouts and candidates by shape of input)."""
 
     def __init__(self, ruleset: RuleSet) -> None:
         self.rules: CompiledRules = compiled(ruleset)
-        self._resolved: dict[tuple[object, ...], tuple[Resolved, ...]] = {}
+        self._resolved = functools.lru_cache(maxsize=_MEMO_SIZE)(self._resolve_key)
         self._search = SearchCache()
 
     @property
@@ -56,14 +59,13 @@ class Engine:
         """Every technique under these facts, in ruleset order. Memoized on the facts the techniques read (usually
         a few ``env``/``data`` flags): the result is a pure function of them."""
         flat = facts.flat
-        key = tuple(flat.get(path, UNKNOWN) for path in self.rules.technique_facts)
-        found = self._resolved.get(key)
-        if found is None:
-            found = tuple(resolve(t, flat) for t in self.rules.techniques.values())
-            if len(self._resolved) >= _MEMO_SIZE:
-                self._resolved.clear()
-            self._resolved[key] = found
-        return found
+        return self._resolved(tuple(flat.get(path, UNKNOWN) for path in self.rules.technique_facts))
+
+    def _resolve_key(self, key: tuple[Val, ...]) -> tuple[Resolved, ...]:
+        """:meth:`resolve` on the facts the techniques read (``key``: their values, in ``technique_facts`` order)."""
+        paths = self.rules.technique_facts
+        flat = {path: v for path, v in zip(paths, key, strict=True) if not isinstance(v, Unknown)}
+        return tuple(resolve(t, flat) for t in self.rules.techniques.values())
 
     def run_table(
         self, table: CompiledTable, facts: Facts, resolved: tuple[Resolved, ...]

@@ -8,9 +8,11 @@ in equality, so two conditions written alike compare equal wherever they stand.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import operator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 if TYPE_CHECKING:
     from mcm.rules.errors import Diagnostic
@@ -22,6 +24,22 @@ BoundOp = Literal["<", "<=", ">", ">="]
 EffectOp = Literal["*=", "/=", "+=", "-="]
 EffectKind = Literal["scale", "shift"]
 Policy = Literal["first", "collect"]
+
+#: The comparison operators as written; the first four (``BOUND_OPS``) order numbers and bound a metric.
+COMPARE_OPS: tuple[CompareOp, ...] = get_args(CompareOp)
+BOUND_OPS: tuple[BoundOp, ...] = get_args(BoundOp)
+EFFECT_OPS: tuple[EffectOp, ...] = get_args(EffectOp)
+#: What each comparison means: the one definition the checker, the engine and the plan search evaluate with.
+COMPARE: Mapping[str, Callable[[Any, Any], bool]] = MappingProxyType(
+    {
+        "<": operator.lt,
+        "<=": operator.le,
+        ">": operator.gt,
+        ">=": operator.ge,
+        "==": operator.eq,
+        "!=": operator.ne,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,6 +375,10 @@ class RuleSet:
 
 
 __all__ = [
+    "BOUND_OPS",
+    "COMPARE",
+    "COMPARE_OPS",
+    "EFFECT_OPS",
     "Arith",
     "BoolOp",
     "Boolean",

@@ -262,7 +262,7 @@ _CENSUS = re.compile(
 _OR, _AND, _NOT, _COMPARE, _SUM, _PRODUCT, _NEG, _ATOM = range(1, 9)
 _LEVELS: dict[type, dict[str, int]] = {
     ast.BoolOp: {"or": _OR, "and": _AND},
-    ast.Compare: dict.fromkeys(("<", "<=", ">", ">=", "==", "!="), _COMPARE),
+    ast.Compare: dict.fromkeys(ast.COMPARE_OPS, _COMPARE),
     ast.Arith: {"+": _SUM, "-": _SUM, "*": _PRODUCT, "/": _PRODUCT},
 }
 
@@ -346,7 +346,7 @@ class _Verify:
         for c in self.ordered(s.constraints, ast.Constraint, start, end):
             _need(type(c.hard) is bool)
             self.opens(c.pos, "require" if c.hard else "prefer")
-            after = self.operator(self.word(self.at(c.pos), c.metric), c.op, ("<", "<=", ">", ">="))
+            after = self.operator(self.word(self.at(c.pos), c.metric), c.op, ast.BOUND_OPS)
             self.quantity(c.value, self.follows(after, c.value.pos), signed=True)
         for e in self.ordered(s.expected, ast.Expected, start, end):
             self.opens(e.pos, "expect")
@@ -376,7 +376,7 @@ class _Verify:
     def effects(self, effects: Sequence[ast.Effect], start: int, end: int) -> None:
         for e in self.ordered(effects, ast.Effect, start, end):
             self.opens(e.pos, "effect")
-            after = self.operator(self.word(self.at(e.pos), e.metric), e.op, ("*=", "/=", "+=", "-="))
+            after = self.operator(self.word(self.at(e.pos), e.metric), e.op, ast.EFFECT_OPS)
             self.range(e.range, self.follows(after, e.range.pos))
             _need((e.kind, e.low, e.high) == _canonical(e.op, e.range))
 

@@ -9,16 +9,32 @@ import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from types import MappingProxyType
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from mcm import metrics, units
 from mcm.metrics import Metric
 from mcm.rules import ast, logic
 from mcm.rules.errors import Reporter
-from mcm.rules.exprs import BOOL, STRING, ExprChecker, check_known_value, check_value, describe, metric_hint
+from mcm.rules.exprs import (
+    BOOL,
+    STRING,
+    ExprChecker,
+    check_known_value,
+    check_value,
+    describe,
+    known_metric,
+)
 from mcm.rules.facts import METRIC_SCOPES
 
 _Named = TypeVar("_Named", ast.Scenario, ast.Technique, ast.Decide, ast.Test)
+
+
+class _Placed(Protocol):
+    @property
+    def pos(self) -> ast.Pos: ...
+
+
+_P = TypeVar("_P", bound=_Placed)
 
 
 def check(files: Sequence[ast.RulesFile], reporter: Reporter) -> ast.RuleSet | None:
@@ -61,36 +77,40 @@ class _Checker:
     def _unique(self, what: str, items: Iterable[_Named]) -> dict[str, _Named]:
         seen: dict[str, _Named] = {}
         for item in items:
-            if item.name in seen:
-                first = seen[item.name].pos
-                self.reporter.report(
-                    "E040",
-                    f"{what} '{item.name}' is defined twice",
-                    item.pos,
-                    hint=f"first defined at {first}",
-                )
-            else:
-                seen[item.name] = item
+            self._once(seen, item.name, item, f"{what} '{item.name}'")
         return seen
 
+    def _once(
+        self, seen: dict[str, _P], key: str, item: _P, what: str, *, why: str | None = None, span: int = 1
+    ) -> None:
+        """Record ``item`` under ``key`` in ``seen``, or report it (``what``) as given twice (E040)."""
+        first = seen.setdefault(key, item)
+        if first is not item:
+            self.reporter.duplicate(what, item.pos, first.pos, why=why, span=span)
+
     def _metric(self, name: str, pos: ast.Pos) -> Metric | None:
-        metric = metrics.get(name)
-        if metric is None:
-            self.reporter.report(
-                "E033", f"unknown metric '{name}'", pos, hint=metric_hint(name), span=len(name)
-            )
-        return metric
+        return known_metric(self.reporter, name, pos, len(name))
 
     def _technique_ref(self, ident: ast.Ident) -> None:
         if ident.name not in self.techniques:
-            self.reporter.report(
-                "E041",
-                f"unknown technique '{ident.name}'",
-                ident.pos,
-                hint=units.did_you_mean(ident.name, self.techniques)
-                or "define it with 'technique NAME { ... }'",
-                span=len(ident.name),
+            self._unknown(
+                "E041", "technique", ident, self.techniques, "define it with 'technique NAME { ... }'"
             )
+
+    def _unknown(
+        self,
+        code: str,
+        what: str,
+        ident: ast.Ident,
+        known: Iterable[str],
+        fallback: str,
+        *,
+        span: bool = True,
+    ) -> None:
+        """Report ``ident`` as naming no ``what`` among ``known`` (with a did-you-mean, else ``fallback``)."""
+        hint = units.did_you_mean(ident.name, known) or fallback
+        length = len(ident.name) if span else 1
+        self.reporter.report(code, f"unknown {what} '{ident.name}'", ident.pos, hint=hint, span=length)
 
     def _range(self, range_: ast.Range, what: str) -> bool:
         if range_.low.value > range_.high.value:
@@ -108,57 +128,17 @@ class _Checker:
     def _scenario(self, scenario: ast.Scenario) -> None:
         listed: dict[str, ast.Ident] = {}
         for ident in (*scenario.core, *scenario.secondary, *scenario.ignore):
-            if self._metric(ident.name, ident.pos) is None:
-                continue
-            if ident.name in listed:
-                self.reporter.report(
-                    "E040",
-                    f"metric '{ident.name}' is listed twice",
-                    ident.pos,
-                    hint=f"first listed at line {listed[ident.name].pos.line}; a metric is core, secondary or ignored",
-                    span=len(ident.name),
-                )
-            listed.setdefault(ident.name, ident)
+            if self._metric(ident.name, ident.pos) is not None:
+                why = "a metric is core, secondary or ignored"
+                self._once(listed, ident.name, ident, f"metric '{ident.name}'", why=why, span=len(ident.name))
         ignored = {i.name for i in scenario.ignore}
         bounded: dict[str, ast.Constraint] = {}
         for constraint in scenario.constraints:
             metric = self._metric(constraint.metric, constraint.pos)
-            if metric is None:
-                continue
-            if constraint.metric in bounded:
-                first = bounded[constraint.metric].pos
-                self.reporter.report(
-                    "E040",
-                    f"{constraint.metric} is constrained twice",
-                    constraint.pos,
-                    hint=f"first at line {first.line}; one require or prefer per metric",
-                )
-            bounded.setdefault(constraint.metric, constraint)
-            if check_value(self.reporter, metric, constraint.value):
-                reason = never_met(metric, constraint.op, constraint.value.value)
-                if reason is not None:
-                    self.reporter.report(
-                        "W008",
-                        f"this limit can never be met: {reason}",
-                        constraint.pos,
-                        hint="no measurement can meet it: check the number, its sign and its unit",
-                    )
-            upper = constraint.op in ("<", "<=")
-            if upper != (metric.better == "lower"):
-                side = "above" if upper else "below"
-                self.reporter.report(
-                    "W003",
-                    f"this bounds {metric.name} from {side}, but {metric.better} is better",
-                    constraint.pos,
-                    hint=f"did you mean {'>=' if upper else '<='}?",
-                )
-            if constraint.metric in ignored:
-                self.reporter.report(
-                    "W007",
-                    f"{metric.name} is required but listed under ignore",
-                    constraint.pos,
-                    hint="move it to core or secondary",
-                )
+            if metric is not None:
+                why = "one require or prefer per metric"
+                self._once(bounded, constraint.metric, constraint, f"a limit on {constraint.metric}", why=why)
+                self._limit(constraint, metric, ignored)
         for expected in scenario.expected:
             metric = self._metric(expected.metric, expected.pos)
             if metric is not None and all(
@@ -168,6 +148,34 @@ class _Checker:
         for step in scenario.stack:
             if step.technique is not None:
                 self._technique_ref(ast.Ident(step.technique, step.pos))
+
+    def _limit(self, constraint: ast.Constraint, metric: Metric, ignored: set[str]) -> None:
+        """A scenario's ``require``/``prefer``: a value the metric can take, on its better side, not ignored."""
+        if check_value(self.reporter, metric, constraint.value):
+            reason = never_met(metric, constraint.op, constraint.value.value)
+            if reason is not None:
+                self.reporter.report(
+                    "W008",
+                    f"this limit can never be met: {reason}",
+                    constraint.pos,
+                    hint="no measurement can meet it: check the number, its sign and its unit",
+                )
+        upper = constraint.op in ("<", "<=")
+        if upper != (metric.better == "lower"):
+            side = "above" if upper else "below"
+            self.reporter.report(
+                "W003",
+                f"this bounds {metric.name} from {side}, but {metric.better} is better",
+                constraint.pos,
+                hint=f"did you mean {'>=' if upper else '<='}?",
+            )
+        if constraint.metric in ignored:
+            self.reporter.report(
+                "W007",
+                f"{metric.name} is required but listed under ignore",
+                constraint.pos,
+                hint="move it to core or secondary",
+            )
 
     # -- techniques
 
@@ -217,15 +225,7 @@ class _Checker:
             metric = self._metric(effect.metric, effect.pos)
             if metric is None:
                 continue
-            if effect.metric in seen:
-                first = seen[effect.metric].pos
-                self.reporter.report(
-                    "E040",
-                    f"effect on {effect.metric} is given twice",
-                    effect.pos,
-                    hint=f"first at line {first.line}",
-                )
-            seen.setdefault(effect.metric, effect)
+            self._once(seen, effect.metric, effect, f"effect on {effect.metric}")
             usable = self._effect_units(effect, metric) and self._range(effect.range, "effect")
             if usable and effect.kind == "scale" and not 0 < effect.low <= effect.high < math.inf:
                 self.reporter.report(
@@ -262,26 +262,14 @@ class _Checker:
     def _decide(self, decide: ast.Decide) -> None:
         scenario = self.scenarios.get(decide.scenario.name)
         if scenario is None:
-            self.reporter.report(
-                "E042",
-                f"unknown scenario '{decide.scenario.name}'",
-                decide.scenario.pos,
-                hint=units.did_you_mean(decide.scenario.name, self.scenarios)
-                or "define it with 'scenario NAME { }'",
-                span=len(decide.scenario.name),
+            self._unknown(
+                "E042", "scenario", decide.scenario, self.scenarios, "define it with 'scenario NAME { }'"
             )
         conditions = ExprChecker(self.reporter, scenario)
         names: dict[str, ast.Rule] = {}
         usable: list[ast.Rule] = []
         for rule in decide.rules:
-            if rule.name in names:
-                self.reporter.report(
-                    "E040",
-                    f"rule '{rule.name}' is defined twice in '{decide.name}'",
-                    rule.pos,
-                    hint=f"first at line {names[rule.name].pos.line}",
-                )
-            names.setdefault(rule.name, rule)
+            self._once(names, rule.name, rule, f"rule '{rule.name}' in '{decide.name}'")
             for ident in rule.recommend:
                 self._technique_ref(ident)
             if not self._condition(conditions, rule.condition):
@@ -345,21 +333,11 @@ class _Checker:
         if test.target is not None:
             decide = self.decisions.get(test.target.name)
             if decide is None:
-                self.reporter.report(
-                    "E042",
-                    f"unknown decision table '{test.target.name}'",
-                    test.target.pos,
-                    hint=units.did_you_mean(test.target.name, self.decisions)
-                    or "decision tables are named by 'decide'",
-                )
+                fallback = "decision tables are named by 'decide'"
+                self._unknown("E042", "decision table", test.target, self.decisions, fallback, span=False)
         given: dict[str, ast.Given] = {}
         for fact in test.givens:
-            if fact.ref.path in given:
-                first = given[fact.ref.path].pos.line
-                self.reporter.report(
-                    "E040", f"{fact.ref.path} is given twice", fact.pos, hint=f"first at line {first}"
-                )
-            given.setdefault(fact.ref.path, fact)
+            self._once(given, fact.ref.path, fact, fact.ref.path)
             self._given(fact)
         for expect in test.expects:
             for ident in expect.recommend:

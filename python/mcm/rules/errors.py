@@ -162,6 +162,13 @@ class Source:
         return self._lines[number - 1] if 0 < number <= len(self._lines) else ""
 
 
+def twice(what: str, pos: Pos, first: Pos, why: str | None = None) -> tuple[str, str]:
+    """The message and hint of a duplicate (E040): ``what`` at ``pos`` was first given at ``first``; ``why``: the
+    rule it breaks, when that helps."""
+    where = f"line {first.line}" if first.file == pos.file else str(first)
+    return f"{what} appears twice", f"first at {where}" + (f"; {why}" if why else "")
+
+
 class Reporter:
     """Collects diagnostics against known sources; ``raise_if_errors`` turns them into a :class:`RulesError`."""
 
@@ -182,6 +189,13 @@ class Reporter:
         self.diagnostics.append(diagnostic)
         return diagnostic
 
+    def duplicate(
+        self, what: str, pos: Pos, first: Pos, *, why: str | None = None, span: int = 1
+    ) -> Diagnostic:
+        """E040, in the one wording every duplicate gets: ``what`` at ``pos`` was already given at ``first``."""
+        message, hint = twice(what, pos, first, why)
+        return self.report("E040", message, pos, hint=hint, span=span)
+
     @property
     def error_count(self) -> int:
         return sum(d.severity == "error" for d in self.diagnostics)
@@ -191,4 +205,4 @@ class Reporter:
             raise RulesError(self.diagnostics)
 
 
-__all__ = ["CODES", "Diagnostic", "Reporter", "Severity", "Source"]
+__all__ = ["CODES", "Diagnostic", "Reporter", "Severity", "Source", "twice"]

@@ -14,7 +14,6 @@ from mcm.rules.facts import FACTS, METRIC_SCOPES, names_in
 
 BOOL = "bool"
 STRING = "string"
-_ORDERING = ("<", "<=", ">", ">=")
 _COMPARE_IT = "compare it with something, e.g. measured.latency_ms > 50 ms"
 
 
@@ -24,6 +23,14 @@ def metric_hint(name: str) -> str:
         metrics.suggest(name)
         or "metric names end in their unit (latency_ms, model_size_mb, power_w): see mcm.metrics"
     )
+
+
+def known_metric(reporter: Reporter, name: str, pos: ast.Pos, span: int) -> Metric | None:
+    """The metric called ``name``, or None after reporting it unknown (E033) over ``span`` characters."""
+    metric = metrics.get(name)
+    if metric is None:
+        reporter.report("E033", f"unknown metric '{name}'", pos, hint=metric_hint(name), span=span)
+    return metric
 
 
 def describe(kind: str) -> str:
@@ -93,15 +100,8 @@ class ExprChecker:
     def ref(self, ref: ast.Ref) -> str | None:
         """The type of a fact, reporting an unknown metric or fact."""
         if ref.scope in METRIC_SCOPES:
-            metric = metrics.get(ref.name)
+            metric = known_metric(self.reporter, ref.name, ref.pos, len(ref.path))
             if metric is None:
-                self.reporter.report(
-                    "E033",
-                    f"unknown metric '{ref.name}'",
-                    ref.pos,
-                    hint=metric_hint(ref.name),
-                    span=len(ref.path),
-                )
                 return None
             if (
                 ref.scope == "constraint"
@@ -193,7 +193,7 @@ class ExprChecker:
         left, right = self.infer(expr.left), self.infer(expr.right)
         if left is None or right is None:
             return None
-        if expr.op in _ORDERING and (left in (BOOL, STRING) or right in (BOOL, STRING)):
+        if expr.op in ast.BOUND_OPS and (left in (BOOL, STRING) or right in (BOOL, STRING)):
             odd = left if left in (BOOL, STRING) else right
             self.reporter.report(
                 "E037",
@@ -266,5 +266,6 @@ __all__ = [
     "check_value",
     "describe",
     "fold",
+    "known_metric",
     "metric_hint",
 ]

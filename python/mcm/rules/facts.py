@@ -51,7 +51,7 @@ _FACTS = (
     Fact("env", "openvino_available", "bool", "OpenVINO can be used", "可用 OpenVINO"),
     Fact("env", "tflite_available", "bool", "TFLite can be used", "可用 TFLite"),
     Fact("env", "model_kind", "string", "what dominates the model's compute", "模型主要算子类型",
-         ("cnn", "transformer", "mlp", "rnn", "other")),
+         ("cnn", "transformer", "mlp", "rnn", "detector", "other")),
     Fact("env", "threads", "number", "inference threads", "推理线程数"),
     Fact("env", "batch_size", "number", "batch size", "批大小"),
     Fact("data", "calibration", "bool", "calibration data is available", "有校准数据"),

@@ -9,10 +9,8 @@ claimed; a condition too large to expand counts as satisfiable. Conditions must 
 from __future__ import annotations
 
 import math
-import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from mcm.rules import ast
 from mcm.rules.exprs import fold
@@ -42,14 +40,6 @@ _Term = frozenset[_Literal]
 _NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 _FLIP = {">": "<", ">=": "<="}
 _MIRROR = {"<": ">", "<=": ">=", "==": "==", "!=": "!="}
-_HOLDS: dict[str, Callable[[Any, Any], object]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
 
 
 def unsatisfiable(condition: ast.Expr) -> bool:
@@ -111,7 +101,7 @@ def _comparison(expr: ast.Compare, positive: bool) -> _Literal | None:
 
 def _constant(expr: ast.Compare, positive: bool) -> list[_Term]:
     try:
-        value = bool(_HOLDS[expr.op](fold(expr.left), fold(expr.right)))
+        value = bool(ast.COMPARE[expr.op](fold(expr.left), fold(expr.right)))
     except TypeError:  # text against number: a type error the checker reported
         return [frozenset()]
     return [frozenset()] if value == positive else []

@@ -1,8 +1,11 @@
 """Rules text → typed AST.
 
 One Lark LALR parser with the basic lexer (a single scanner to compile at start-up; keywords are reserved words),
-loaded from stored tables (``tables.py``) once per process. The AST is built during the parse (``transformer=``): no parse tree, no recursive pass, so deep input cannot exhaust the Python stack; expression
-nesting is capped at ``MAX_DEPTH`` anyway. Numbers are canonicalized here (see ``ast.py``). Parse errors become
+loaded from stored tables (``tables.py``) once per process. The AST is built during the parse: a lark
+``Transformer`` whose methods take a rule's children as named arguments (``v_args(inline=True)``) is the parser's
+``transformer=``, so there is no parse tree and no recursive pass, and deep input cannot exhaust the Python stack;
+expression nesting is capped at ``MAX_DEPTH`` anyway. (lark gives no ``meta`` to a transformer inside the parser:
+positions come from the tokens.) Numbers are canonicalized here (see ``ast.py``). Parse errors become
 diagnostics with the exact expected tokens (``interactive_parser.accepts()``) by friendly names.
 """
 
@@ -17,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from lark import Lark, Token
+from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.parsers.lalr_interactive_parser import InteractiveParser
 
@@ -80,6 +83,8 @@ class _Context:
     parens: int = 0
     recent: list[Token] = field(default_factory=list)
     quiet: bool = False
+    block_start: int = 0  # the offset of the last top-level block's keyword
+    blocks: list[tuple[int, int]] = field(default_factory=list)  # see Parsed.blocks
 
     def pos(self, token: Token) -> ast.Pos:
         return ast.Pos(self.source.name, token.line or 1, token.column or 1)
@@ -96,6 +101,23 @@ _CONTEXT: ContextVar[_Context] = ContextVar("mcm_rules_parse")
 
 def parse_source(text: str | bytes, filename: str, reporter: Reporter) -> ast.RulesFile | None:
     """Parse into ``reporter`` (every problem becomes a diagnostic there); None when the text cannot be used."""
+    parsed = parse_blocks(text, filename, reporter)
+    return None if parsed is None else parsed.rules_file
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A parse with what a writer needs to copy blocks verbatim: the text the positions refer to (BOM dropped,
+    newlines made LF) and the extent of every braced top-level block (scenario, technique, decide, test), in file
+    order: the offset of its keyword and the offset just past its closing brace."""
+
+    rules_file: ast.RulesFile
+    text: str
+    blocks: tuple[tuple[int, int], ...]
+
+
+def parse_blocks(text: str | bytes, filename: str, reporter: Reporter) -> Parsed | None:
+    """:func:`parse_source`, with the text and the blocks' extents (:class:`Parsed`)."""
     source = prepare(text, filename, reporter)
     if source is None:
         return None
@@ -117,7 +139,9 @@ def parse_source(text: str | bytes, filename: str, reporter: Reporter) -> ast.Ru
         return None
     finally:
         _CONTEXT.reset(token)
-    return None if reporter.error_count > errors_before else result
+    if reporter.error_count > errors_before:
+        return None
+    return Parsed(result, source.text, tuple(context.blocks))
 
 
 def build_parser(*, strict: bool = False) -> Lark:
@@ -140,8 +164,13 @@ def _parser() -> Lark:
     return tables.load(transformer=_Builder(), postlex=_PostLex()) or build_parser()
 
 
+#: The terminals of the keywords that open a braced top-level block.
+_BLOCK_KEYWORDS = frozenset({"SCENARIO", "TECHNIQUE", "DECIDE", "TEST"})
+
+
 class _PostLex:
-    """Tracks the open braces, the parenthesis depth and the last tokens for error messages."""
+    """Tracks the open braces, the parenthesis depth and the last tokens for error messages, and where top-level
+    blocks start and end (:class:`Parsed`)."""
 
     always_accept: tuple[str, ...] = ()
 
@@ -159,6 +188,10 @@ class _PostLex:
                 context.braces.append(context.pos(token))
             elif token.type == "_RBRACE" and context.braces:
                 context.braces.pop()
+                if not context.braces:
+                    context.blocks.append((context.block_start, token.end_pos or 0))
+            elif token.type in _BLOCK_KEYWORDS:  # reserved words that only ever open a top-level block
+                context.block_start = token.start_pos or 0
             context.recent = [*context.recent[-2:], token]
             yield token
 
@@ -212,18 +245,29 @@ def _unquote(token: Token) -> str:
     return _ESCAPE.sub(r"\1", token[1:-1])
 
 
-def _reason(children: list[Any]) -> str | None:
-    return next((c.text for c in children if isinstance(c, _Reason)), None)
+def _pos(token: Token) -> ast.Pos:
+    return _CONTEXT.get().pos(token)
 
 
-class _Builder:
-    """Lark callbacks, one per grammar rule; each gets the rule's children and returns an AST node."""
+def _labelled(rest: tuple[Any, ...]) -> tuple[str | None, tuple[Any, ...]]:
+    """A block's optional label (``scenario NAME "label" { ... }``) and the statements after it."""
+    if rest and _is(rest[0], "STRING"):
+        return _unquote(rest[0]), rest[1:]
+    return None, rest
+
+
+def _reason_text(reason: _Reason | None) -> str | None:
+    return None if reason is None else reason.text
+
+
+@v_args(inline=True)
+class _Builder(Transformer[Token, Any]):
+    """Lark callbacks, one per grammar rule, run during the LALR parse (``transformer=``); each gets the rule's
+    children as arguments and returns an AST node (or a piece of one, for the enclosing rule)."""
 
     # -- file and header
 
-    def start(self, children: list[Any]) -> ast.RulesFile:
-        header = cast(_Header, children[0])
-        items = children[1:]
+    def start(self, header: _Header, *items: Any) -> ast.RulesFile:
         return ast.RulesFile(
             path=_CONTEXT.get().source.name,
             version=header.version,
@@ -235,9 +279,8 @@ class _Builder:
             pos=header.pos,
         )
 
-    def header(self, children: list[Any]) -> _Header:
+    def header(self, mcm: Token, number: Token) -> _Header:
         context = _CONTEXT.get()
-        number = cast(Token, children[1])
         if number != str(VERSION):
             context.report(
                 "E006",
@@ -246,274 +289,225 @@ class _Builder:
                 hint=f"this mcm reads 'mcm rules {VERSION}'",
                 span=len(number),
             )
-        return _Header(VERSION, context.pos(children[0]))
+        return _Header(VERSION, context.pos(mcm))
 
-    def include(self, children: list[Any]) -> ast.Include:
-        return ast.Include(_unquote(children[0]), _CONTEXT.get().pos(children[0]))
+    def include(self, path: Token) -> ast.Include:
+        return ast.Include(_unquote(path), _pos(path))
 
-    def ident(self, children: list[Any]) -> ast.Ident:
-        return ast.Ident(str(children[0]), _CONTEXT.get().pos(children[0]))
+    def ident(self, name: Token) -> ast.Ident:
+        return ast.Ident(str(name), _pos(name))
 
     # -- scenario
 
-    def scenario(self, children: list[Any]) -> ast.Scenario:
-        context = _CONTEXT.get()
-        name = str(children[0])
-        label = _unquote(children[1]) if len(children) > 1 and _is(children[1], "STRING") else None
+    def scenario(self, name: Token, *rest: Any) -> ast.Scenario:
+        label, statements = _labelled(rest)
         lists: dict[str, list[Any]] = {"core": [], "secondary": [], "ignore": [], "stack": []}
-        stack_seen: _List | None = None
-        constraints: list[ast.Constraint] = []
-        expected: list[ast.Expected] = []
-        for stmt in children[1:]:
+        stacks = [s for s in statements if isinstance(s, _List) and s.kind == "stack"]
+        for later in stacks[1:]:
+            _duplicate("'stack'", later.pos, stacks[0].pos)
+        for stmt in statements:
             if isinstance(stmt, _List):
-                if stmt.kind == "stack":
-                    if stack_seen is not None:
-                        _duplicate(context, "'stack'", stmt.pos, stack_seen.pos)
-                    stack_seen = stmt
                 lists[stmt.kind].extend(stmt.items)
-            elif isinstance(stmt, ast.Constraint):
-                constraints.append(stmt)
-            elif isinstance(stmt, ast.Expected):
-                expected.append(stmt)
         return ast.Scenario(
-            name=name,
+            name=str(name),
             label=label,
             core=tuple(lists["core"]),
             secondary=tuple(lists["secondary"]),
             ignore=tuple(lists["ignore"]),
-            constraints=tuple(constraints),
-            expected=tuple(expected),
+            constraints=tuple(s for s in statements if isinstance(s, ast.Constraint)),
+            expected=tuple(s for s in statements if isinstance(s, ast.Expected)),
             stack=tuple(lists["stack"]),
-            pos=context.pos(children[0]),
+            pos=_pos(name),
         )
 
-    def _listing(self, kind: str, children: list[Any]) -> _List:
-        return _List(kind, tuple(children), children[0].pos)
+    def core(self, *idents: ast.Ident) -> _List:
+        return _List("core", idents, idents[0].pos)
 
-    def core(self, children: list[Any]) -> _List:
-        return self._listing("core", children)
+    def secondary(self, *idents: ast.Ident) -> _List:
+        return _List("secondary", idents, idents[0].pos)
 
-    def secondary(self, children: list[Any]) -> _List:
-        return self._listing("secondary", children)
+    def ignore(self, *idents: ast.Ident) -> _List:
+        return _List("ignore", idents, idents[0].pos)
 
-    def ignore(self, children: list[Any]) -> _List:
-        return self._listing("ignore", children)
+    def stack(self, *steps: ast.StackStep) -> _List:
+        return _List("stack", steps, steps[0].pos)
 
-    def stack(self, children: list[Any]) -> _List:
-        return self._listing("stack", children)
+    def excludes(self, *idents: ast.Ident) -> _List:
+        return _List("excludes", idents, idents[0].pos)
 
-    def excludes(self, children: list[Any]) -> _List:
-        return self._listing("excludes", children)
-
-    def step(self, children: list[Any]) -> ast.StackStep:
-        child = children[0]
+    def step(self, child: ast.Ident | Token) -> ast.StackStep:
         if isinstance(child, ast.Ident):
             return ast.StackStep(child.name, None, child.pos)
-        return ast.StackStep(None, _unquote(child), _CONTEXT.get().pos(child))
+        return ast.StackStep(None, _unquote(child), _pos(child))
 
-    def _constraint(self, children: list[Any], hard: bool) -> ast.Constraint:
-        metric, op, value = children
-        return ast.Constraint(metric.name, op, value, hard, metric.pos)
+    def require(self, metric: ast.Ident, op: ast.BoundOp, value: ast.Quantity) -> ast.Constraint:
+        return ast.Constraint(metric.name, op, value, True, metric.pos)
 
-    def require(self, children: list[Any]) -> ast.Constraint:
-        return self._constraint(children, hard=True)
+    def prefer(self, metric: ast.Ident, op: ast.BoundOp, value: ast.Quantity) -> ast.Constraint:
+        return ast.Constraint(metric.name, op, value, False, metric.pos)
 
-    def prefer(self, children: list[Any]) -> ast.Constraint:
-        return self._constraint(children, hard=False)
-
-    def expected(self, children: list[Any]) -> ast.Expected:
-        metric, range_ = children
+    def expected(self, metric: ast.Ident, range_: ast.Range) -> ast.Expected:
         return ast.Expected(metric.name, range_, metric.pos)
 
-    def bound_op(self, children: list[Any]) -> str:
-        return str(children[0])
+    def bound_op(self, op: Token) -> str:
+        return str(op)
 
-    def compare_op(self, children: list[Any]) -> str:
-        return str(children[0])
+    def compare_op(self, op: Token) -> str:
+        return str(op)
 
     # -- technique
 
-    def technique(self, children: list[Any]) -> ast.Technique:
-        context = _CONTEXT.get()
-        name = str(children[0])
-        label = _unquote(children[1]) if len(children) > 1 and _is(children[1], "STRING") else None
+    def technique(self, name: Token, *rest: Any) -> ast.Technique:
+        label, statements = _labelled(rest)
         levels: dict[str, _Level] = {}
-        excludes: list[ast.Ident] = []
-        for stmt in children[1:]:
-            if isinstance(stmt, _Level):
-                if stmt.kind in levels:
-                    _duplicate(context, f"'{stmt.kind}'", stmt.pos, levels[stmt.kind].pos)
-                levels[stmt.kind] = stmt
-            elif isinstance(stmt, _List):
-                excludes.extend(stmt.items)
+        for level in (s for s in statements if isinstance(s, _Level)):
+            if level.kind in levels:
+                _duplicate(f"'{level.kind}'", level.pos, levels[level.kind].pos)
+            levels[level.kind] = level
         return ast.Technique(
-            name=name,
+            name=str(name),
             label=label,
-            effects=tuple(c for c in children if isinstance(c, ast.Effect)),
+            effects=tuple(s for s in statements if isinstance(s, ast.Effect)),
             difficulty=levels["difficulty"].value if "difficulty" in levels else None,
             rating=levels["rating"].value if "rating" in levels else None,
-            requires=tuple(c for c in children if isinstance(c, ast.Requirement)),
-            excludes=tuple(excludes),
-            caveats=tuple(c for c in children if isinstance(c, ast.Caveat)),
-            pos=context.pos(children[0]),
+            requires=tuple(s for s in statements if isinstance(s, ast.Requirement)),
+            excludes=tuple(i for s in statements if isinstance(s, _List) for i in s.items),
+            caveats=tuple(s for s in statements if isinstance(s, ast.Caveat)),
+            pos=_pos(name),
         )
 
-    def effect(self, children: list[Any]) -> ast.Effect:
-        metric, op, range_ = children
+    def effect(self, metric: ast.Ident, op: Token, range_: ast.Range) -> ast.Effect:
         return _effect(metric, cast(ast.EffectOp, str(op)), range_)
 
-    def _level(self, kind: str, children: list[Any]) -> _Level:
-        context = _CONTEXT.get()
-        token = children[0]
-        pos = context.pos(token)
-        if token not in ("1", "2", "3", "4", "5"):
-            message = f"{kind} must be a whole number from 1 to 5, got {token}"
-            context.report("E036", message, pos, hint="1 is the least, 5 the most", span=len(token))
-            return _Level(kind, 0, pos)
-        return _Level(kind, int(token), pos)
+    def difficulty(self, number: Token) -> _Level:
+        return _level("difficulty", number)
 
-    def difficulty(self, children: list[Any]) -> _Level:
-        return self._level("difficulty", children)
+    def rating(self, number: Token) -> _Level:
+        return _level("rating", number)
 
-    def rating(self, children: list[Any]) -> _Level:
-        return self._level("rating", children)
+    def requires(self, condition: ast.Expr, reason: _Reason | None = None) -> ast.Requirement:
+        return ast.Requirement(condition, _reason_text(reason), condition.pos)
 
-    def requires(self, children: list[Any]) -> ast.Requirement:
-        return ast.Requirement(children[0], _reason(children), children[0].pos)
+    def caveat(self, condition: ast.Expr, *rest: Any) -> ast.Caveat:
+        reason = next((r for r in rest if isinstance(r, _Reason)), None)
+        effects = tuple(e for e in rest if isinstance(e, ast.Effect))
+        return ast.Caveat(condition, _reason_text(reason), effects, condition.pos)
 
-    def caveat(self, children: list[Any]) -> ast.Caveat:
-        effects = tuple(c for c in children[1:] if isinstance(c, ast.Effect))
-        return ast.Caveat(children[0], _reason(children), effects, children[0].pos)
-
-    def reason(self, children: list[Any]) -> _Reason:
-        return _Reason(_unquote(children[0]))
+    def reason(self, text: Token) -> _Reason:
+        return _Reason(_unquote(text))
 
     # -- decisions
 
-    def decide(self, children: list[Any]) -> ast.Decide:
-        context = _CONTEXT.get()
-        named = _is(children[0], "NAME")
-        scenario = cast(ast.Ident, children[1] if named else children[0])
-        name = str(children[0]) if named else scenario.name
-        policy = next(c for c in children if _is(c, "FIRST") or _is(c, "COLLECT"))
+    def decide(self, *parts: Any) -> ast.Decide:
+        named = _is(parts[0], "NAME")
+        scenario, policy, *body = parts[1:] if named else parts
         return ast.Decide(
-            name=name,
+            name=str(parts[0]) if named else scenario.name,
             scenario=scenario,
             policy=cast(ast.Policy, str(policy)),
-            rules=tuple(c for c in children if isinstance(c, ast.Rule)),
-            otherwise=next((c for c in children if isinstance(c, ast.Otherwise)), None),
-            pos=context.pos(children[0]) if named else scenario.pos,
+            rules=tuple(r for r in body if isinstance(r, ast.Rule)),
+            otherwise=next((o for o in body if isinstance(o, ast.Otherwise)), None),
+            pos=_pos(parts[0]) if named else scenario.pos,
         )
 
-    def policy(self, children: list[Any]) -> Token:
-        return cast(Token, children[0])
+    def policy(self, word: Token) -> Token:
+        return word
 
-    def rule(self, children: list[Any]) -> ast.Rule:
-        name, condition, recommendation, reason = children
-        return ast.Rule(
-            str(name), condition, recommendation.techniques, reason.text, _CONTEXT.get().pos(name)
-        )
+    def rule(
+        self, name: Token, condition: ast.Expr, recommendation: _Recommendation, reason: _Reason
+    ) -> ast.Rule:
+        return ast.Rule(str(name), condition, recommendation.techniques, reason.text, _pos(name))
 
-    def otherwise(self, children: list[Any]) -> ast.Otherwise:
-        recommendation, reason = children
+    def otherwise(self, recommendation: _Recommendation, reason: _Reason) -> ast.Otherwise:
         return ast.Otherwise(recommendation.techniques, reason.text, recommendation.pos)
 
-    def recommendation(self, children: list[Any]) -> _Recommendation:
-        if _is(children[0], "NONE"):
-            return _Recommendation((), _CONTEXT.get().pos(children[0]))
-        return _Recommendation(tuple(children), children[0].pos)
+    def recommendation(self, *techniques: ast.Ident | Token) -> _Recommendation:
+        first = techniques[0]
+        if isinstance(first, Token):  # recommend none
+            return _Recommendation((), _pos(first))
+        return _Recommendation(cast(tuple[ast.Ident, ...], techniques), first.pos)
 
     # -- tests
 
-    def test(self, children: list[Any]) -> ast.Test:
-        target = children[1] if len(children) > 1 and isinstance(children[1], ast.Ident) else None
+    def test(self, name: Token, *rest: Any) -> ast.Test:
+        target = next((t for t in rest if isinstance(t, ast.Ident)), None)
         return ast.Test(
-            name=_unquote(children[0]),
+            name=_unquote(name),
             target=target,
-            givens=tuple(g for c in children if isinstance(c, _Givens) for g in c.facts),
-            expects=tuple(c for c in children if isinstance(c, ast.Expect)),
-            pos=_CONTEXT.get().pos(children[0]),
+            givens=tuple(g for s in rest if isinstance(s, _Givens) for g in s.facts),
+            expects=tuple(s for s in rest if isinstance(s, ast.Expect)),
+            pos=_pos(name),
         )
 
-    def given(self, children: list[Any]) -> _Givens:
-        return _Givens(tuple(children))
+    def given(self, *facts: ast.Given) -> _Givens:
+        return _Givens(facts)
 
-    def fact(self, children: list[Any]) -> ast.Given:
-        ref, value = children
+    def fact(self, ref: ast.Ref, value: ast.Value) -> ast.Given:
         return ast.Given(ref, value, ref.pos)
 
-    def expect(self, children: list[Any]) -> ast.Expect:
-        recommendation = children[0]
-        via = children[1] if len(children) > 1 else None
+    def expect(self, recommendation: _Recommendation, via: ast.Ident | None = None) -> ast.Expect:
         return ast.Expect(recommendation.techniques, via, recommendation.pos)
 
     # -- values
 
-    def range(self, children: list[Any]) -> ast.Range:
-        low, high = children[0], children[-1]
-        if low is not high and low.unit == "" and high.unit != "" and high.unit in units.UNITS:
+    def range(self, low: ast.Quantity, high: ast.Quantity | None = None) -> ast.Range:
+        if high is None:  # a single value: one object at both ends
+            return ast.Range(low, low, low.pos)
+        if low.unit == "" and high.unit != "" and high.unit in units.UNITS:
             unit = units.UNITS[
                 high.unit
             ]  # "30 .. 80 ms": the unit after the high end applies to a bare low end
             low = ast.Quantity(unit.to_base(low.value), unit.symbol, unit.dimension, low.pos)
         return ast.Range(low, high, low.pos)
 
-    def literal(self, children: list[Any]) -> ast.Quantity:
-        negative = _is(children[0], "MINUS")
-        rest = children[1:] if negative else children
-        return _quantity(
-            rest[0], rest[1] if len(rest) > 1 else None, _CONTEXT.get().pos(children[0]), negative
-        )
+    def literal(self, first: Token, *rest: Token) -> ast.Quantity:
+        negative = first.type == "MINUS"
+        number, *unit = rest if negative else (first, *rest)
+        return _quantity(number, unit[0] if unit else None, _pos(first), negative)
 
-    def number(self, children: list[Any]) -> ast.Quantity:
-        context = _CONTEXT.get()
-        return _quantity(
-            children[0], children[1] if len(children) > 1 else None, context.pos(children[0]), False
-        )
+    def number(self, number: Token, unit: Token | None = None) -> ast.Quantity:
+        return _quantity(number, unit, _pos(number), False)
 
-    def unit(self, children: list[Any]) -> Token:
-        return cast(Token, children[0])
+    def unit(self, symbol: Token) -> Token:
+        return symbol
 
-    def string(self, children: list[Any]) -> ast.String:
-        return ast.String(_unquote(children[0]), _CONTEXT.get().pos(children[0]))
+    def string(self, text: Token) -> ast.String:
+        return ast.String(_unquote(text), _pos(text))
 
-    def true(self, children: list[Any]) -> ast.Boolean:
-        return ast.Boolean(True, _CONTEXT.get().pos(children[0]))
+    def true(self, word: Token) -> ast.Boolean:
+        return ast.Boolean(True, _pos(word))
 
-    def false(self, children: list[Any]) -> ast.Boolean:
-        return ast.Boolean(False, _CONTEXT.get().pos(children[0]))
+    def false(self, word: Token) -> ast.Boolean:
+        return ast.Boolean(False, _pos(word))
 
     # -- expressions
 
-    def ref(self, children: list[Any]) -> ast.Ref:
-        scope, name = children
-        return ast.Ref(cast(ast.Scope, str(scope)), str(name), _CONTEXT.get().pos(scope))
+    def ref(self, scope: Token, name: Token) -> ast.Ref:
+        return ast.Ref(cast(ast.Scope, str(scope)), str(name), _pos(scope))
 
-    def scope(self, children: list[Any]) -> Token:
-        return cast(Token, children[0])
+    def scope(self, word: Token) -> Token:
+        return word
 
-    def or_expr(self, children: list[Any]) -> ast.Expr:
-        return _nested(ast.BoolOp("or", tuple(children), children[0].pos), *children)
+    def or_expr(self, *operands: ast.Expr) -> ast.Expr:
+        return _nested(ast.BoolOp("or", operands, operands[0].pos), *operands)
 
-    def and_expr(self, children: list[Any]) -> ast.Expr:
-        return _nested(ast.BoolOp("and", tuple(children), children[0].pos), *children)
+    def and_expr(self, *operands: ast.Expr) -> ast.Expr:
+        return _nested(ast.BoolOp("and", operands, operands[0].pos), *operands)
 
-    def not_(self, children: list[Any]) -> ast.Expr:
-        return _nested(ast.Not(children[1], _CONTEXT.get().pos(children[0])), children[1])
+    def not_(self, word: Token, operand: ast.Expr) -> ast.Expr:
+        return _nested(ast.Not(operand, _pos(word)), operand)
 
-    def compare(self, children: list[Any]) -> ast.Expr:
-        left, op, right = children
+    def compare(self, left: ast.Expr, op: ast.CompareOp, right: ast.Expr) -> ast.Expr:
         return _nested(ast.Compare(op, left, right, left.pos), left, right)
 
-    def arith(self, children: list[Any]) -> ast.Expr:
-        left, op, right = children
+    def arith(self, left: ast.Expr, op: Token, right: ast.Expr) -> ast.Expr:
         return _nested(ast.Arith(cast(ast.ArithOp, str(op)), left, right, left.pos), left, right)
 
-    def neg(self, children: list[Any]) -> ast.Expr:
-        return _nested(ast.Neg(children[1], _CONTEXT.get().pos(children[0])), children[1])
+    def neg(self, minus: Token, operand: ast.Expr) -> ast.Expr:
+        return _nested(ast.Neg(operand, _pos(minus)), operand)
 
-    def paren(self, children: list[Any]) -> ast.Expr:
-        return cast(ast.Expr, children[1])
+    def paren(self, _lpar: Token, expr: ast.Expr) -> ast.Expr:
+        return expr
 
 
 def _nested(node: ast.Expr, *operands: ast.Expr) -> ast.Expr:
@@ -526,8 +520,21 @@ def _nested(node: ast.Expr, *operands: ast.Expr) -> ast.Expr:
     return node
 
 
-def _duplicate(context: _Context, what: str, pos: ast.Pos, first: ast.Pos) -> None:
-    context.report("E040", f"{what} is given twice", pos, hint=f"first given at line {first.line}")
+def _duplicate(what: str, pos: ast.Pos, first: ast.Pos) -> None:
+    context = _CONTEXT.get()
+    if not context.quiet:
+        context.reporter.duplicate(what, pos, first)
+
+
+def _level(kind: str, token: Token) -> _Level:
+    """``difficulty N`` / ``rating N``: a whole number from 1 to 5."""
+    context = _CONTEXT.get()
+    pos = context.pos(token)
+    if token not in ("1", "2", "3", "4", "5"):
+        message = f"{kind} must be a whole number from 1 to 5, got {token}"
+        context.report("E036", message, pos, hint="1 is the least, 5 the most", span=len(token))
+        return _Level(kind, 0, pos)
+    return _Level(kind, int(token), pos)
 
 
 def _quantity(number: Token, unit: Token | None, pos: ast.Pos, negative: bool) -> ast.Quantity:
@@ -588,39 +595,43 @@ def _syntax_error(error: UnexpectedInput, context: _Context) -> None:
         missing = _missing(error, expected, names) if isinstance(error, UnexpectedToken) else None
     finally:
         context.quiet = False
-    keywords = sorted(
-        names[t].strip("'") for t in expected if t in names and names[t].strip("'").isidentifier()
-    )
     hint = "expected " + _join(sorted({names.get(t, t) for t in expected})) if expected else None
-    text = context.source.text
     if isinstance(error, UnexpectedCharacters):
         _unexpected_character(error, context, hint)
         return
     assert isinstance(error, UnexpectedToken)
-    token = error.token
+    keywords = sorted(
+        names[t].strip("'") for t in expected if t in names and names[t].strip("'").isidentifier()
+    )
+    _unexpected_token(error.token, context, _Expected(expected, hint, keywords, missing))
+
+
+@dataclass(frozen=True)
+class _Expected:
+    """What the parser would have accepted where it stopped: terminals, as a hint, the keywords among them, and
+    the one keyword or punctuation whose absence explains the error (if there is one)."""
+
+    terminals: set[str]
+    hint: str | None
+    keywords: list[str]
+    missing: str | None
+
+
+def _unexpected_token(token: Token, context: _Context, expected: _Expected) -> None:
     pos = context.pos(token)
     before = [t for t in context.recent if t is not token][-2:]
-    if not before and "MCM" in expected:
+    if not before and "MCM" in expected.terminals:
         where = pos if token.type != "$END" else ast.Pos(context.source.name, 1, 1)
         context.report(
             "E005", "a rules file starts with 'mcm rules 1'", where, hint="add the header as the first line"
         )
     elif token.type == "$END":
-        _unexpected_end(context, hint, closing="_RBRACE" in expected)
-    elif token.type == "_ASSIGN" and expected & {"LESSTHAN", "MORETHAN"}:
-        after = text[token.start_pos + 1 : token.start_pos + 2] if token.start_pos is not None else ""
-        fix = {"<": "<=", ">": ">="}.get(after, "==")
-        wrote = "=" + after if after in "<>" else "="
-        context.report(
-            "E014", f"'{wrote}' is not an operator", pos, hint=f"did you mean '{fix}'?", span=len(wrote)
-        )
+        _unexpected_end(context, expected.hint, closing="_RBRACE" in expected.terminals)
+    elif token.type == "_ASSIGN" and expected.terminals & {"LESSTHAN", "MORETHAN"}:
+        _lone_equals(token, context)
     elif (unit := _unknown_unit(before)) is not None:
-        keyword = units.did_you_mean(str(unit), keywords)  # "5\n secondry": a keyword typo read as a unit
-        near = (
-            keyword if keyword and not units.closest(str(unit), units.UNITS) else units.unit_hint(str(unit))
-        )
-        context.report("E030", f"unknown unit '{unit}'", context.pos(unit), hint=near, span=len(unit))
-    elif "NAME" in expected and str(token).isidentifier():
+        _unknown_unit_error(unit, context, expected.keywords)
+    elif "NAME" in expected.terminals and str(token).isidentifier():
         context.report(
             "E047",
             f"'{token}' is a reserved word and cannot be used as a name",
@@ -628,20 +639,37 @@ def _syntax_error(error: UnexpectedInput, context: _Context) -> None:
             hint="choose another name ('none' means no recommendation; keywords such as 'rule' are reserved)",
             span=len(token),
         )
-    elif missing is not None:
+    elif expected.missing is not None:
+        missing = expected.missing
         context.report("E011", f"missing {missing} before {_describe(token)}", pos, hint=f"add {missing}")
-    elif token.type == "NAME" and units.closest(str(token), keywords):
-        context.report(
-            "E013",
-            f"unknown keyword '{token}'",
-            pos,
-            hint=units.did_you_mean(str(token), keywords),
-            span=len(token),
-        )
+    elif token.type == "NAME" and units.closest(str(token), expected.keywords):
+        hint = units.did_you_mean(str(token), expected.keywords)
+        context.report("E013", f"unknown keyword '{token}'", pos, hint=hint, span=len(token))
     else:
-        context.report(
-            "E011", f"unexpected {_describe(token)}", pos, hint=hint or "remove it", span=max(1, len(token))
-        )
+        hint = expected.hint or "remove it"
+        context.report("E011", f"unexpected {_describe(token)}", pos, hint=hint, span=max(1, len(token)))
+
+
+def _lone_equals(token: Token, context: _Context) -> None:
+    """``=`` where a comparison was expected: ``=<`` / ``=>`` / ``=`` written for ``<=`` / ``>=`` / ``==``."""
+    text = context.source.text
+    after = text[token.start_pos + 1 : token.start_pos + 2] if token.start_pos is not None else ""
+    fix = {"<": "<=", ">": ">="}.get(after, "==")
+    wrote = "=" + after if after in "<>" else "="
+    context.report(
+        "E014",
+        f"'{wrote}' is not an operator",
+        context.pos(token),
+        hint=f"did you mean '{fix}'?",
+        span=len(wrote),
+    )
+
+
+def _unknown_unit_error(unit: Token, context: _Context, keywords: list[str]) -> None:
+    """A name after a number that is no unit: a unit typo (``50 msec``) or a keyword typo read as a unit."""
+    keyword = units.did_you_mean(str(unit), keywords)  # "5\n secondry": a keyword typo read as a unit
+    near = keyword if keyword and not units.closest(str(unit), units.UNITS) else units.unit_hint(str(unit))
+    context.report("E030", f"unknown unit '{unit}'", context.pos(unit), hint=near, span=len(unit))
 
 
 def _accepts(parser: InteractiveParser) -> set[str]:
@@ -748,4 +776,4 @@ def _shown(char: str) -> str:
     return f"'{char}' ({code})" if char.isprintable() else code
 
 
-__all__ = ["MAX_DEPTH", "VERSION", "build_parser", "parse_source"]
+__all__ = ["MAX_DEPTH", "VERSION", "Parsed", "build_parser", "parse_blocks", "parse_source"]

@@ -49,16 +49,28 @@ def _int_keys(d: dict[str, Any]) -> dict[Any, Any]:
 
 def load(**live: Any) -> Lark | None:
     """The parser from the stored tables with the live options (transformer, postlex), or None if stale/absent."""
-    from lark import Lark
-
     try:
         stored = json.loads(TABLES.read_text(encoding="utf-8"), object_hook=_int_keys)
     except (OSError, ValueError):
         return None
     if {k: stored.get(k) for k in ("grammar_sha256", "lark_version")} != stamp():
         return None
-    # The loader lark's own standalone generator uses; untyped upstream.
-    parser: Lark = Lark._load_from_dict(stored["data"], stored["memo"], **live)  # type: ignore[no-untyped-call]
+    return from_dict(stored["data"], stored["memo"], **live)
+
+
+def from_dict(data: dict[str, Any], memo: dict[Any, Any], **live: Any) -> Lark:
+    """A parser from serialized tables (plain data), with the live options.
+
+    lark has no public loader that reads plain data and takes live options: ``Lark.load`` deserializes Python
+    objects from a file (which can run code), and given a dict it takes no transformer and no postlex; lark's own
+    parser cache deserializes objects too. ``Lark._load_from_dict`` is the private loader lark's standalone
+    generator uses; it reads the dict as data only. This is the one place it is used, and
+    ``tests/rules/test_tables.py`` fails loudly when lark renames or changes it (the stamp's lark version makes
+    stale tables fall back to building the parser, but would not catch a changed loader).
+    """
+    from lark import Lark
+
+    parser: Lark = Lark._load_from_dict(data, memo, **live)  # type: ignore[no-untyped-call]
     return parser
 
 
