@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from mcm import metrics
+from mcm import metrics, units
 from mcm.engine.decision import CheckStatus, ConstraintCheck
-from mcm.engine.facts import Facts, Limit, format_metric
+from mcm.engine.facts import Facts, Limit
 
 
 def check_constraints(facts: Facts) -> tuple[ConstraintCheck, ...]:
@@ -42,7 +42,10 @@ def _describe(limit: Limit, value: float | None, status: CheckStatus, ratio: flo
     """``latency_ms 120 ms < 50 ms: violated (2.4× the limit)``: written only when someone reads it."""
     if value is None:
         return f"{limit.text()}: unknown (measured.{limit.metric} not given)"
-    text = f"{limit.metric} {format_metric(limit.metric, value)} {limit.op} {format_metric(limit.metric, limit.value)}: {status}"
+    shown, limit_shown = (
+        metrics.format_value(limit.metric, v, units.PRECISE_DIGITS) for v in (value, limit.value)
+    )
+    text = f"{limit.metric} {shown} {limit.op} {limit_shown}: {status}"
     if ratio is not None:
         text += f" ({ratio:.3g}× the limit)"
     return text

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mcm.engine.compiled import CompiledTable
+from mcm.engine.compiled import CompiledRule, CompiledTable
 from mcm.engine.decision import Recommendation, TraceEntry, TraceStatus
 from mcm.engine.evaluate import Condition, EvalError, FactMap
 from mcm.engine.techniques import Applicability
-from mcm.rules.ast import Ident
+from mcm.rules.ast import Decide, Ident, Otherwise
 
 #: The applicability of a technique by name (evaluated once per advise call).
 Applicable = Callable[[str], Applicability]
@@ -33,87 +33,114 @@ def run_table(
     table: CompiledTable, facts: FactMap, applicable: Applicable, rating: Callable[[str], int]
 ) -> tuple[tuple[TraceEntry, ...], tuple[Recommendation, ...], tuple[str, ...]]:
     """Evaluate one decision table: its trace, its recommendations (ranked), its warnings."""
-    decide = table.decide
-    trace: list[TraceEntry] = []
-    ranked: list[tuple[tuple[int, int, int], Recommendation]] = []
-    warnings: list[str] = []
-    winner: str | None = None
-    held = False
-    unknown: list[str] = []  # rules whose condition could not be evaluated
-
-    def add(rule: str, status: TraceStatus, text: str | Callable[[], str], pos: str, named: tuple[str, ...], reason: str,
-            note: str | None = None) -> None:  # fmt: skip
-        trace.append(TraceEntry(decide.name, decide.policy, rule, status, text, pos, named, reason, note))
-
-    def recommend(rank: int, rule: str, reason: str, pos: str, usable: list[str]) -> None:
-        for order, technique in enumerate(usable):
-            rec = _recommendation(technique, decide.name, rule, reason, pos, applicable)
-            ranked.append(((rank, -rating(technique), order), rec))
-
+    run = _TableRun(table.decide, facts, applicable, rating)
     for index, compiled in enumerate(table.rules):
-        rule, pos = compiled.rule, compiled.pos
+        run.rule(index, compiled)
+    if table.decide.otherwise is not None:
+        run.otherwise(table.decide.otherwise, len(table.rules))
+    return tuple(run.trace), run.recommendations(), tuple(run.warnings)
+
+
+class _TableRun:
+    """One decision table being evaluated on one set of facts: the trace so far and what the policy knows."""
+
+    __slots__ = (
+        "applicable",
+        "facts",
+        "held",
+        "policy",
+        "ranked",
+        "rating",
+        "table",
+        "trace",
+        "unknown",
+        "warnings",
+        "winner",
+    )
+
+    def __init__(
+        self, decide: Decide, facts: FactMap, applicable: Applicable, rating: Callable[[str], int]
+    ) -> None:
+        self.table, self.policy = decide.name, decide.policy
+        self.facts, self.applicable, self.rating = facts, applicable, rating
+        self.trace: list[TraceEntry] = []
+        self.ranked: list[tuple[tuple[int, int, int], Recommendation]] = []
+        self.warnings: list[str] = []
+        self.winner: str | None = None  # the rule that won under ``first``
+        self.held = False  # some rule's condition held
+        self.unknown: list[str] = []  # rules whose condition could not be evaluated
+
+    def add(self, rule: str, status: TraceStatus, text: str | Callable[[], str], pos: str, named: tuple[str, ...],
+            reason: str, note: str | None = None) -> None:  # fmt: skip
+        self.trace.append(TraceEntry(self.table, self.policy, rule, status, text, pos, named, reason, note))
+
+    def recommend(self, rank: int, rule: str, reason: str, pos: str, usable: list[str]) -> None:
+        """Recommend the usable techniques of rule number ``rank`` (ranked by rule, rating, order written)."""
+        for order, technique in enumerate(usable):
+            rec = _recommendation(technique, self.table, rule, reason, pos, self.applicable)
+            self.ranked.append(((rank, -self.rating(technique), order), rec))
+
+    def rule(self, index: int, compiled: CompiledRule) -> None:
+        """Evaluate one rule under the policy (see the module docstring)."""
+        rule, pos, condition = compiled.rule, compiled.pos, compiled.condition
         named = tuple(i.name for i in rule.recommend)
-        if winner is not None:
-            skipped = f"{compiled.condition.source} (not evaluated)"
-            add(
-                rule.name,
-                "skipped",
-                skipped,
-                pos,
-                named,
-                rule.reason,
-                f"skipped (policy first): rule {winner} fired",
-            )
-            continue
-        condition = compiled.condition
+        if self.winner is not None:
+            skipped = f"{condition.source} (not evaluated)"
+            note = f"skipped (policy first): rule {self.winner} fired"
+            self.add(rule.name, "skipped", skipped, pos, named, rule.reason, note)
+            return
         try:
-            value = condition.test(facts)
+            value = condition.test(self.facts)
         except EvalError:
             value = None
         if value is None:  # unknown or an error: the explanation says which fact or problem, now
-            unknown.append(rule.name)
-            outcome = condition.explain(facts)
+            self.unknown.append(rule.name)
+            outcome = condition.explain(self.facts)
             problem = outcome.problem or "unknown"
-            warnings.append(f"{rule.pos}: rule {rule.name} could not be evaluated: {problem}")
-            add(rule.name, "error", outcome.text, pos, named, rule.reason, problem)
-            continue
-        text = _later(condition, facts)
+            self.warnings.append(f"{rule.pos}: rule {rule.name} could not be evaluated: {problem}")
+            self.add(rule.name, "error", outcome.text, pos, named, rule.reason, problem)
+            return
+        text = _later(condition, self.facts)
         if not value:
-            add(rule.name, "not_fired", text, pos, named, rule.reason)
-            continue
-        held = True
-        usable, refused = _split(rule.recommend, applicable)
+            self.add(rule.name, "not_fired", text, pos, named, rule.reason)
+            return
+        self.held = True
+        usable, refused = _split(rule.recommend, self.applicable)
         if named and not usable:
             note = "none of its techniques can be used here: " + "; ".join(refused)
-            add(rule.name, "inapplicable", text, pos, named, rule.reason, note)
-            continue
-        add(rule.name, "fired", text, pos, named, rule.reason, "; ".join(refused) or None)
-        recommend(index, rule.name, rule.reason, pos, usable)
-        if decide.policy == "first":
-            winner = rule.name
-    otherwise = decide.otherwise
-    if otherwise is not None:
+            self.add(rule.name, "inapplicable", text, pos, named, rule.reason, note)
+            return
+        self.add(rule.name, "fired", text, pos, named, rule.reason, "; ".join(refused) or None)
+        self.recommend(index, rule.name, rule.reason, pos, usable)
+        if self.policy == "first":
+            self.winner = rule.name
+
+    def otherwise(self, otherwise: Otherwise, rank: int) -> None:
+        """The fallback, after every rule: it applies only when every rule was evaluated and none held."""
         named, pos = tuple(i.name for i in otherwise.recommend), str(otherwise.pos)
-        if held:
-            why = f"rule {winner} fired" if winner else "a rule's condition held"
-            add("otherwise", "skipped", "otherwise", pos, named, otherwise.reason, f"skipped: {why}")
-        elif unknown:
+        if self.held:
+            why = f"rule {self.winner} fired" if self.winner else "a rule's condition held"
+            self.add("otherwise", "skipped", "otherwise", pos, named, otherwise.reason, f"skipped: {why}")
+        elif self.unknown:
             # "Nothing held" is not known while some rule could not be evaluated: no fallback is claimed.
-            why = f"skipped: {', '.join(unknown)} could not be evaluated (give the missing facts)"
-            add("otherwise", "skipped", "otherwise", pos, named, otherwise.reason, why)
+            why = f"skipped: {', '.join(self.unknown)} could not be evaluated (give the missing facts)"
+            self.add("otherwise", "skipped", "otherwise", pos, named, otherwise.reason, why)
         else:
-            usable, refused = _split(otherwise.recommend, applicable)
+            usable, refused = _split(otherwise.recommend, self.applicable)
             refusals = "; ".join(refused) or None
-            add("otherwise", "fired", "no rule's condition held", pos, named, otherwise.reason, refusals)
-            recommend(len(table.rules), "otherwise", otherwise.reason, pos, usable)
-    ranked.sort(key=lambda item: item[0])
-    seen: set[str] = set()
-    recommendations = []
-    for _, rec in ranked:
-        if rec.technique not in seen:
-            seen.add(rec.technique)
-            recommendations.append(rec)
-    return tuple(trace), tuple(recommendations), tuple(warnings)
+            self.add("otherwise", "fired", "no rule's condition held", pos, named, otherwise.reason, refusals)
+            self.recommend(rank, "otherwise", otherwise.reason, pos, usable)
+
+    def recommendations(self) -> tuple[Recommendation, ...]:
+        """The recommendations in rank order, each technique once (at its best rank)."""
+        self.ranked.sort(key=lambda item: item[0])
+        seen: set[str] = set()
+        out = []
+        for _, rec in self.ranked:
+            if rec.technique not in seen:
+                seen.add(rec.technique)
+                out.append(rec)
+        return tuple(out)
 
 
 def _later(condition: Condition, facts: FactMap) -> Callable[[], str]:

@@ -21,13 +21,15 @@
     warnings          [text]
 
 Statuses of a trace entry: ``fired`` (condition true; under ``first`` it won), ``not_fired`` (false), ``skipped``
-(not evaluated: an earlier rule won under ``first``, or ``otherwise`` after a rule fired), ``error`` (a missing fact
-or a condition that cannot run: never read as false), ``inapplicable`` (true, but none of its techniques can be used
-here, e.g. TensorRT without an NVIDIA GPU; under ``first`` the next rule is tried).
+(not evaluated: an earlier rule won under ``first``, or ``otherwise`` when a rule's condition held or could not be
+evaluated), ``error`` (a missing fact or a condition that cannot run: never read as false), ``inapplicable``
+(true, but none of its techniques can be used here, e.g. TensorRT without an NVIDIA GPU; under ``first`` the next
+rule is tried).
 
 Why-not reasons: ``requirement_unmet``, ``requirement_unknown`` (a fact it needs is not given),
-``requirement_error``, ``excluded`` (by a technique of the top plan), ``no_gain`` (moves no violated or core
-metric), ``not_needed`` (the top plan meets the constraints without it), ``ranked_lower`` (its plans rank lower or
+``requirement_error``, ``excluded`` (by a technique of the top plan), ``no_gain`` (may improve no metric
+the search aims at: a violated constraint's, a constrained one another technique may worsen, a core metric),
+``not_needed`` (the top plan meets the constraints without it), ``ranked_lower`` (its plans rank lower or
 fall outside the search bounds).
 
 Plans: ``feasible`` is every hard constraint met in the pessimistic case (what ``meets_constraints`` and the CLI's
@@ -65,7 +67,7 @@ WhyNotReason = Literal[
 ]
 
 
-class Interval(NamedTuple):
+class PredictedRange(NamedTuple):
     """A predicted metric value: the optimistic and the pessimistic end (a named pair, cheap to make)."""
 
     optimistic: float
@@ -75,12 +77,12 @@ class Interval(NamedTuple):
         return {"optimistic": _num(self.optimistic), "pessimistic": _num(self.pessimistic)}
 
 
-class ConstraintCheck(NamedTuple):
-    """One constraint against the facts: met / violated / unknown, value, ratio to the limit.
+def _written(text: str | Callable[[], str]) -> str:
+    """A text given as itself or as the function that writes it."""
+    return text if isinstance(text, str) else text()
 
-    ``described`` is the sentence for people, or a function that writes it on first use; use :attr:`text`.
-    """
 
+class _ConstraintCheckFields(NamedTuple):
     metric: str
     op: str
     limit: float
@@ -92,11 +94,18 @@ class ConstraintCheck(NamedTuple):
     ratio: float | None
     better: str
     unit: str
-    described: str | Callable[[], str]
+    text: str | Callable[[], str]
+
+
+class ConstraintCheck(_ConstraintCheckFields):
+    """One constraint against the facts: met / violated / unknown, value, ratio to the limit, and the sentence
+    for people (``text``: it may be given as a function that writes it, called when it is read)."""
+
+    __slots__ = ()
 
     @property
     def text(self) -> str:
-        return self.described if isinstance(self.described, str) else self.described()
+        return _written(super().text)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -115,26 +124,30 @@ class ConstraintCheck(NamedTuple):
         }
 
 
-class TraceEntry(NamedTuple):
-    """One rule's verdict, with its explanation (resolved values) and position.
-
-    ``explained`` is the explanation, or a function that writes it on first use (most embedded callers never read
-    it); use :attr:`explanation`.
-    """
-
+class _TraceEntryFields(NamedTuple):
     table: str
     policy: str
     rule: str
     status: TraceStatus
-    explained: str | Callable[[], str]
+    explanation: str | Callable[[], str]
     pos: str
     recommend: tuple[str, ...]
     reason: str
     note: str | None = None
 
+
+class TraceEntry(_TraceEntryFields):
+    """One rule's verdict, with its explanation (resolved values) and position.
+
+    The ``explanation`` may be given as a function that writes it, called when it is read (most embedded callers
+    never read it).
+    """
+
+    __slots__ = ()
+
     @property
     def explanation(self) -> str:
-        return self.explained if isinstance(self.explained, str) else self.explained()
+        return _written(super().explanation)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -173,21 +186,26 @@ class Recommendation(NamedTuple):
         }
 
 
-class PlanStep(NamedTuple):
-    """One technique of a plan and the metrics predicted after it.
-
-    ``forecast`` is the prediction, or a function that builds it on first use; use :attr:`predicted`.
-    """
-
+class _PlanStepFields(NamedTuple):
     technique: str
     stage: str
     recommended: bool
     caveats: tuple[str, ...]
-    forecast: Mapping[str, Interval] | Callable[[], Mapping[str, Interval]]
+    predicted: Mapping[str, PredictedRange] | Callable[[], Mapping[str, PredictedRange]]
+
+
+class PlanStep(_PlanStepFields):
+    """One technique of a plan and the metrics predicted after it.
+
+    ``predicted`` may be given as a function that builds it, called when it is read.
+    """
+
+    __slots__ = ()
 
     @property
-    def predicted(self) -> Mapping[str, Interval]:
-        return self.forecast() if callable(self.forecast) else self.forecast
+    def predicted(self) -> Mapping[str, PredictedRange]:
+        predicted = super().predicted
+        return predicted() if callable(predicted) else predicted
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -322,14 +340,14 @@ class Decision:
     #: Computes ``(why_not, infeasibility)`` on first use: an embedded caller that only reads the plans and the
     #: verdict does not pay for the explanations.
     explain: Callable[[], tuple[tuple[WhyNot, ...], Infeasibility | None]] = field(repr=False, compare=False)
-    _explained: list[tuple[tuple[WhyNot, ...], Infeasibility | None]] = field(
+    _memo: list[tuple[tuple[WhyNot, ...], Infeasibility | None]] = field(
         default_factory=list, init=False, repr=False, compare=False
     )
 
     def _explanations(self) -> tuple[tuple[WhyNot, ...], Infeasibility | None]:
-        if not self._explained:
-            self._explained.append(self.explain())
-        return self._explained[0]
+        if not self._memo:
+            self._memo.append(self.explain())
+        return self._memo[0]
 
     @property
     def why_not(self) -> tuple[WhyNot, ...]:
@@ -373,10 +391,10 @@ __all__ = [
     "ConstraintCheck",
     "Decision",
     "Infeasibility",
-    "Interval",
     "Plan",
     "PlanCheck",
     "PlanStep",
+    "PredictedRange",
     "Recommendation",
     "RelaxOption",
     "Relaxation",

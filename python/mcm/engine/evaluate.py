@@ -10,10 +10,12 @@ Semantics:
   follow Kleene's three-valued logic, so ``false and unknown`` is false and ``true or unknown`` is true: the
   result never depends on the missing value. A condition that ends unknown is reported as an error by its
   caller (a missing fact is never silently false).
-- Type errors (ordering a text, arithmetic on a flag, a non-flag where a condition is expected) and division by
-  zero raise :class:`EvalError`; they are not absorbed by ``and``/``or``.
+- Type errors (ordering a text, arithmetic on a flag, a non-flag where a condition is expected), division by zero
+  and arithmetic whose result is not a finite number raise :class:`EvalError`; they are not absorbed by
+  ``and``/``or`` (an operand that short-circuiting skips is not evaluated, so it raises nothing).
 - ``and``/``or`` short-circuit; operands not evaluated are shown as ``not evaluated``.
-- Numbers compare exactly except ``==``/``!=``, which use a relative tolerance of 1e-9 (unit conversions).
+- Numbers compare exactly except ``==``/``!=``, which use a relative tolerance of 1e-9 (unit conversions) and an
+  absolute one of 1e-12 near zero.
 """
 
 from __future__ import annotations
@@ -25,9 +27,23 @@ from dataclasses import dataclass
 from typing import Final, NamedTuple
 
 from mcm import metrics, units
-from mcm.engine.facts import FactValue, format_number
+from mcm.engine.facts import FactValue
 from mcm.exceptions import AdviceError
-from mcm.rules.ast import Arith, Boolean, BoolOp, Compare, Expr, Neg, Not, Pos, Quantity, Ref, String
+from mcm.rules.ast import (
+    BOUND_OPS,
+    COMPARE,
+    Arith,
+    Boolean,
+    BoolOp,
+    Compare,
+    Expr,
+    Neg,
+    Not,
+    Pos,
+    Quantity,
+    Ref,
+    String,
+)
 
 
 class Unknown:
@@ -200,7 +216,11 @@ def render(expr: Expr) -> str:
 
 
 def _literal(q: Quantity) -> str:
-    return format_number(q.value, q.unit) if q.unit in units.UNITS else f"{q.value:g} {q.unit}"
+    return (
+        units.format_quantity(q.value, q.unit, units.PRECISE_DIGITS)
+        if q.unit in units.UNITS
+        else f"{q.value:g} {q.unit}"
+    )
 
 
 def _quote(text: str) -> str:
@@ -240,7 +260,7 @@ def show(value: Val, unit: str) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         return _quote(value)
-    return format_number(value, unit)
+    return units.format_quantity(value, unit, units.PRECISE_DIGITS)
 
 
 # ---- the fast form
@@ -266,12 +286,9 @@ _ARITH: dict[str, Callable[[float, float], float]] = {
     "*": operator.mul,
     "/": operator.truediv,
 }
-_ORDER: dict[str, Callable[[float, float], bool]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
+#: The order comparisons by operator (``COMPARISONS["<"](a, b)``), from :data:`mcm.rules.ast.COMPARE`;
+#: constraint limits use them too. ``==`` and ``!=`` compare with a tolerance here (see :func:`_compare`).
+COMPARISONS: Mapping[str, Callable[[float, float], bool]] = {op: COMPARE[op] for op in BOUND_OPS}
 
 
 def _arith(op: str, a: Val, b: Val, pos: Pos) -> Val:
@@ -293,7 +310,7 @@ def _arith(op: str, a: Val, b: Val, pos: Pos) -> Val:
 def _compare(op: str, a: Val, b: Val, pos: Pos) -> Val:
     if a is UNKNOWN or b is UNKNOWN:
         return UNKNOWN
-    order = _ORDER.get(op)
+    order = COMPARISONS.get(op)
     if order is not None:
         return order(_number(a, pos, f"'{op}'"), _number(b, pos, f"'{op}'"))
     if type(a) is not type(b):
@@ -338,7 +355,7 @@ def _fast(expr: Expr) -> _Fast:
 
 def _fast_compare(expr: Compare) -> _Fast:
     left, right, op, pos = _fast(expr.left), _fast(expr.right), expr.op, expr.pos
-    order = _ORDER.get(op)
+    order = COMPARISONS.get(op)
     if order is not None:
 
         def ordered(facts: FactMap) -> Val:
@@ -502,6 +519,7 @@ def _explain_bool(expr: BoolOp) -> _Explain:
 
 
 __all__ = [
+    "COMPARISONS",
     "UNKNOWN",
     "Condition",
     "EvalError",

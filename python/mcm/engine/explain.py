@@ -4,7 +4,8 @@
 of those limits moved to the plan's pessimistic value. Limits are moved to a round number in the metric's display
 unit (three significant digits, away from the old limit). Per set of relaxed constraints the cheapest plan is kept
 (the smallest sum of relative shortfalls, before rounding); options are ordered by that sum, then by how many
-constraints they relax.
+constraints they relax, and an option is left out when an earlier one asks no more of any constraint. At most
+three are given.
 
 **Impossible triangle** (the reference: accuracy, latency, resources — pick two). Hard constraints are sorted
 into corners by metric category (accuracy; performance → latency; resources, energy and cost → resources), and the
@@ -18,8 +19,8 @@ from collections.abc import Iterable, Sequence
 
 from mcm import metrics, units
 from mcm.engine.decision import Infeasibility, Plan, Relaxation, RelaxOption, WhyNot
-from mcm.engine.facts import Limit, format_metric
-from mcm.engine.plan import OPS as _OPS
+from mcm.engine.evaluate import COMPARISONS
+from mcm.engine.facts import Limit
 from mcm.engine.plan import Node, SearchResult
 from mcm.engine.techniques import Resolved
 
@@ -162,8 +163,10 @@ def _relaxations(result: SearchResult, node: Node) -> tuple[Relaxation, ...]:
             continue
         new = relaxed_limit(lim, value)
         percent = (new - lim.value) / abs(lim.value) * 100.0 if lim.value else 0.0
-        constraint = f"{lim.metric} {lim.op} {format_metric(lim.metric, new)}"
-        old_text, new_text = format_metric(lim.metric, lim.value), format_metric(lim.metric, new)
+        old_text, new_text = (
+            metrics.format_value(lim.metric, v, units.PRECISE_DIGITS) for v in (lim.value, new)
+        )
+        constraint = f"{lim.metric} {lim.op} {new_text}"
         text = f"relax {lim.metric} {lim.op} {old_text} to {lim.op} {new_text} ({percent:+.1f} %)"
         out.append(Relaxation(lim.metric, lim.op, lim.value, new, percent, constraint, text))
     return tuple(out)
@@ -179,7 +182,7 @@ def relaxed_limit(limit: Limit, value: float) -> float:
     step = 10.0 ** (math.floor(math.log10(abs(shown))) - 2) if shown else 0.001
     up = not limit.lower_bound
     k = math.ceil(shown / step) if up else math.floor(shown / step)
-    holds, threshold = _OPS[limit.op], limit.threshold
+    holds, threshold = COMPARISONS[limit.op], limit.threshold
     for _ in range(1000):
         candidate = float(f"{k * step:.12g}") * scale
         if holds(value, threshold(candidate)):

@@ -27,7 +27,7 @@ from typing import Literal
 
 from mcm import metrics, units
 from mcm.exceptions import FactsError, McmError
-from mcm.rules.ast import BoundOp, Pos, Scenario
+from mcm.rules.ast import BOUND_OPS, COMPARE, BoundOp, Pos, Scenario
 from mcm.rules.check import never_met
 from mcm.rules.facts import FACTS, names_in
 
@@ -48,7 +48,6 @@ _TRUE = {
     "off": False,
     "0": False,
 }
-_OPS: dict[str, BoundOp] = {"<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _MISSPELLED_OPS = {"=<": "<=", "=>": ">=", "≤": "<=", "≥": ">=", "<<": "<", ">>": ">"}
 _CONSTRAINT = re.compile(
     r"\s*(?:(require|prefer)\s+)?(?:constraint\.)?([A-Za-z_][A-Za-z0-9_.]*)\s*([<>=!≤≥]{1,2})?\s*(.*?)\s*"
@@ -68,14 +67,7 @@ class Limit:
 
     def holds(self, value: float) -> bool:
         """Whether a metric value meets this limit (within :data:`TOLERANCE`, see :meth:`threshold`)."""
-        op, threshold = self.op, self.threshold()
-        if op == "<":
-            return value < threshold
-        if op == "<=":
-            return value <= threshold
-        if op == ">":
-            return value > threshold
-        return value >= threshold
+        return bool(COMPARE[self.op](value, self.threshold()))
 
     def threshold(self, value: float | None = None) -> float:
         """The limit (or ``value`` under this limit's operator) moved by a relative :data:`TOLERANCE` in the
@@ -92,7 +84,9 @@ class Limit:
 
     def text(self) -> str:
         """``latency_ms < 50 ms``: the limit in the metric's display unit."""
-        return f"{self.metric} {self.op} {format_metric(self.metric, self.value)}"
+        return (
+            f"{self.metric} {self.op} {metrics.format_value(self.metric, self.value, units.PRECISE_DIGITS)}"
+        )
 
 
 #: What a caller may pass for constraints: ``{"latency_ms": 50, "accuracy": ">= 90 %"}``, or strings such as
@@ -183,7 +177,8 @@ class Facts:
         return next((lim for lim in self.limits if lim.metric == metric), None)
 
     def to_dict(self) -> dict[str, object]:
-        """The JSON form: each scope sorted by name (numbers to 12 significant digits), the derived paths."""
+        """The JSON form: each scope sorted by name (``constraint`` in the limits' order; numbers to 12
+        significant digits), the derived paths."""
         return {
             "measured": {k: rounded(v) for k, v in sorted(self.measured.items())},
             "baseline": {k: rounded(v) for k, v in sorted(self.baseline.items())},
@@ -207,7 +202,7 @@ def _plain(value: FactValue) -> FactValue:
 def _derive_efficiency(values: dict[str, float], scope: str, derived: list[str]) -> None:
     energy = values.get("energy_mj")
     if energy is not None and energy > 0 and "inferences_per_joule" not in values:
-        values["inferences_per_joule"] = 1000.0 / energy
+        values["inferences_per_joule"] = metrics.inferences_per_joule(energy)
         derived.append(f"{scope}.inferences_per_joule")
 
 
@@ -359,8 +354,8 @@ def parse_constraint(text: str, *, hard: bool = True) -> Limit:
 def bound_op(op: str, text: str | None = None) -> BoundOp:
     """``op`` as a constraint operator; a misspelling (``=<``, ``≤``) raises ``FactsError`` with the fix.
     ``text`` is the constraint it came from, for the message."""
-    if op in _OPS:
-        return _OPS[op]
+    if op in BOUND_OPS:
+        return BOUND_OPS[BOUND_OPS.index(op)]
     fix = _MISSPELLED_OPS.get(op)
     hint = f"write '{fix}'" if fix else "a constraint uses <, <=, > or >="
     raise FactsError(f"not a constraint operator: {op!r}" + (f" in {text!r}" if text else ""), hint)
@@ -441,27 +436,6 @@ def merge_limits(base: Iterable[Limit], override: Iterable[Limit]) -> tuple[Limi
     return tuple(merged.values())
 
 
-def format_metric(metric: str, value: float) -> str:
-    """A canonical metric value in its display unit: ``0.945`` accuracy → ``94.5 %``."""
-    info = metrics.METRICS.get(metric)
-    unit = info.display if info is not None else ""
-    return format_number(value, unit)
-
-
-def format_number(value: float, unit: str) -> str:
-    """A canonical value shown in ``unit`` (6 significant digits, no trailing zeros)."""
-    text = f"{value / _SCALE.get(unit, 1.0):.6g}"
-    if text == "-0":
-        text = "0"
-    if not unit:
-        return text
-    return f"{text}{unit}" if unit == "x" else f"{text} {unit}"
-
-
-#: One unit in its dimension's base unit, by symbol (``%`` → 0.01).
-_SCALE = {symbol: unit.to_base(1.0) for symbol, unit in units.UNITS.items()}
-
-
 __all__ = [
     "TOLERANCE",
     "ConstraintsInput",
@@ -470,8 +444,6 @@ __all__ = [
     "Facts",
     "Limit",
     "bound_op",
-    "format_metric",
-    "format_number",
     "make_facts",
     "merge_limits",
     "metric_value",

@@ -1,7 +1,8 @@
 """Plan search: sequences of compatible techniques with interval predictions, ranked.
 
-**Predictions.** Every tracked metric (the measured ones that are constrained, core or secondary, and accuracy)
-starts at its measured value as the interval ``[v, v]``. A step's ``scale`` effect multiplies the interval by the
+**Predictions.** Every tracked metric (the measured ones that are constrained, core or secondary, accuracy and
+accuracy_drop) starts at its measured value as the interval ``[v, v]``; accuracy, when it is not measured, is
+tracked from a nominal 100 % for the accuracy risk alone. A step's ``scale`` effect multiplies the interval by the
 factor range (interval product: the min and max of the four end products), a ``shift`` adds the range; the result
 is clamped to the metric's valid range (accuracy in [0, 1]). Intervals are in value space; the pessimistic end is
 the high one for a lower-is-better metric and the low one otherwise. A constraint is met pessimistically when
@@ -26,32 +27,27 @@ fewest violated, smallest total shortfall relative to the limits); soft constrai
 included; core-metric gain (pessimistic, as a combined factor in steps of √2); accuracy risk (worst-case accuracy
 loss, from a nominal 100 % when accuracy is not measured); total difficulty; length; names.
 
-**Caching.** What does not depend on the measured numbers — which metrics are tracked, the limits, each
-technique's effect vector and the directions it can move them, the candidate order — is cached per shape of input
-(:class:`SearchCache`), so repeated calls with new numbers only enumerate, score and rank.
+**Caching.** What does not depend on the measured numbers — which metrics are tracked, the limits and their
+tests, each technique's effect vector and the directions it can move them, the candidate order — is cached per
+shape of input (:class:`SearchCache`: which metrics are measured, the limits, the resolved techniques, which limits
+the model misses now), so repeated calls with new numbers only enumerate, score and rank.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from functools import partial
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from mcm import metrics
-from mcm.engine.decision import CheckStatus, Interval, Plan, PlanCheck, PlanStep
+from mcm.engine.decision import CheckStatus, Plan, PlanCheck, PlanStep, PredictedRange
+from mcm.engine.evaluate import COMPARISONS
 from mcm.engine.facts import Facts, Limit
 from mcm.engine.techniques import STAGES, Change, Resolved
 
-#: The limit comparisons, by operator (``holds(value, threshold)``).
-OPS: dict[str, Callable[[float, float], bool]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
 #: Core-metric gains are compared in steps of a combined factor of √2: a smaller predicted edge is noise next to
 #: the intervals' width, and should not outweigh accuracy risk and difficulty.
 _GAIN_STEP = math.log(2.0) / 2
@@ -97,9 +93,8 @@ class Layout:
     def __init__(
         self, shown: tuple[str, ...], limits: tuple[Limit, ...], core: tuple[str, ...], linked: bool
     ) -> None:
-        tracked = (
-            shown if "accuracy" in shown else (*shown, "accuracy")
-        )  # hidden track: risk from nominal 100 %
+        # accuracy not measured: a hidden track from a nominal 100 %, for the accuracy risk
+        tracked = shown if "accuracy" in shown else (*shown, "accuracy")
         self.metrics = tracked
         self.shown = len(shown)
         self.index = {m: i for i, m in enumerate(tracked)}
@@ -112,13 +107,25 @@ class Layout:
         self.drop = self.index.get("accuracy_drop") if linked else None
         self.order = {lim.metric: i for i, lim in enumerate(limits)}
         self.limits = tuple(
-            LimitSpec(lim, self.index[lim.metric], not lim.lower_bound, OPS[lim.op], lim.threshold())
+            LimitSpec(lim, self.index[lim.metric], not lim.lower_bound, COMPARISONS[lim.op], lim.threshold())
             for lim in limits
             if lim.metric in shown
         )
         self.unknown = tuple(lim for lim in limits if lim.metric not in shown)
         self.hard = tuple(k for k, s in enumerate(self.limits) if s.limit.hard)
         self.soft = tuple(k for k, s in enumerate(self.limits) if not s.limit.hard)
+        #: The limits as the scorer tests them: ``(bit, index, upper, holds, threshold)``, and for a hard one the
+        #: limit and the scale of its shortfall (relative to the limit; absolute for a zero limit).
+        self.hard_tests = tuple(
+            (1 << k, s.index, s.upper, s.holds, s.threshold, s.limit.value, abs(s.limit.value) or 1.0)
+            for k, s in enumerate(self.limits)
+            if s.limit.hard
+        )
+        self.soft_tests = tuple(
+            (1 << k, s.index, s.upper, s.holds, s.threshold)
+            for k, s in enumerate(self.limits)
+            if not s.limit.hard
+        )
         self.unknown_hard = tuple(lim for lim in self.unknown if lim.hard)
         self.core = tuple((self.index[m], self.lower_better[self.index[m]]) for m in core if m in shown)
 
@@ -192,7 +199,7 @@ class Layout:
 
 
 @dataclass(frozen=True, slots=True)
-class Candidate:
+class SearchCandidate:
     """An applicable technique that can help, with its effect vector and the limits it may improve or worsen."""
 
     resolved: Resolved
@@ -205,49 +212,50 @@ class Candidate:
     moves_core: bool
 
 
+class _Helpers(dict[int, int]):
+    """Violated limits (bits) -> the candidates (bits) that may improve one of them, filled on first use (a memo of
+    pure results, shared by the searches of one shape)."""
+
+    def __init__(self, improvers: tuple[int, ...]) -> None:
+        super().__init__()
+        self.improvers = improvers  # by limit: the candidates that may improve it
+
+    def __missing__(self, violated: int) -> int:
+        union = 0
+        for k, improver in enumerate(self.improvers):
+            if violated >> k & 1:
+                union |= improver
+        self[violated] = union
+        return union
+
+
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """The per-shape part of a search: candidates in step order, their exclusions, what was left out."""
 
-    candidates: tuple[Candidate, ...]
+    candidates: tuple[SearchCandidate, ...]
     excluded: tuple[int, ...]
     no_gain: tuple[str, ...]
     targets: tuple[str, ...]
+    #: Each candidate as the search adds it: ``(step, name, difficulty, recommended (0/1), excluded)``.
+    moves: tuple[tuple[_Step, str, int, int, int], ...]
+    #: Violated limits (bits) -> the candidates (bits) that may improve one of them.
+    helpers: _Helpers = field(compare=False, repr=False)
 
 
 class SearchCache:
-    """Layouts and prepared candidates by shape of input (bounded; a full cache is emptied)."""
+    """Layouts and prepared candidates by shape of input (memos of pure results, least recently used dropped)."""
 
     def __init__(self) -> None:
-        self.layouts: dict[tuple[object, ...], Layout] = {}
-        self.prepared: dict[tuple[object, ...], Prepared] = {}
-
-    def layout(
-        self, shown: tuple[str, ...], limits: tuple[Limit, ...], core: tuple[str, ...], linked: bool
-    ) -> Layout:
-        key = (shown, limits, core, linked)
-        found = self.layouts.get(key)
-        if found is None:
-            if len(self.layouts) >= _CACHE_SIZE:
-                self.layouts.clear()
-            found = self.layouts[key] = Layout(shown, limits, core, linked)
-        return found
-
-    def prepare(
-        self, layout: Layout, resolved: tuple[Resolved, ...], recommended: tuple[str, ...], violated: int
-    ) -> Prepared:
-        key = (layout, resolved, recommended, violated)
-        found = self.prepared.get(key)
-        if found is None:
-            if len(self.prepared) >= _CACHE_SIZE:
-                self.prepared.clear()
-            found = self.prepared[key] = _prepare(layout, resolved, recommended, violated)
-        return found
+        self.layout = functools.lru_cache(maxsize=_CACHE_SIZE)(Layout)
+        self.prepare = functools.lru_cache(maxsize=_CACHE_SIZE)(_prepare)
 
 
 def _prepare(
     layout: Layout, resolved: tuple[Resolved, ...], recommended: tuple[str, ...], violated: int
 ) -> Prepared:
+    """The candidates in step order and what the search needs of them (see the module docstring, **Search**);
+    ``violated``: the limits the model misses now (bits)."""
     order = {name: i for i, name in enumerate(dict.fromkeys(recommended))}
     moved = []
     fragile = 0
@@ -257,7 +265,7 @@ def _prepare(
             better, worse, core = layout.directions(vector)
             fragile |= worse
             moved.append(
-                Candidate(r, r.name, vector, layout.split(vector), r.name in order, better, worse, core)
+                SearchCandidate(r, r.name, vector, layout.split(vector), r.name in order, better, worse, core)
             )
     wanted = violated | fragile
     usable = [c for c in moved if c.better & wanted or c.moves_core]
@@ -266,15 +274,23 @@ def _prepare(
     )
     index = {c.name: i for i, c in enumerate(usable)}
     excluded = tuple(sum(1 << index[x] for x in c.resolved.compiled.excludes if x in index) for c in usable)
-    targets = [(s.limit.metric, s.upper) for k, s in enumerate(layout.limits) if wanted >> k & 1]
-    targets += [(layout.metrics[i], lower) for i, lower in layout.core]
-    described = tuple(dict.fromkeys(f"{m} {'down' if down else 'up'}" for m, down in targets))
+    aims = [(s.limit.metric, s.upper) for k, s in enumerate(layout.limits) if wanted >> k & 1]
+    aims += [(layout.metrics[i], lower) for i, lower in layout.core]
+    targets = tuple(dict.fromkeys(f"{m} {'down' if down else 'up'}" for m, down in aims))
     no_gain = tuple(c.name for c in moved if c.name not in index)
-    return Prepared(tuple(usable), excluded, no_gain, described)
+    moves = tuple(
+        (c.step, c.name, c.resolved.compiled.difficulty, int(c.recommended), exclusions)
+        for c, exclusions in zip(usable, excluded, strict=True)
+    )
+    improvers = tuple(
+        sum(1 << j for j, c in enumerate(usable) if c.better >> k & 1) for k in range(len(layout.limits))
+    )
+    return Prepared(tuple(usable), excluded, no_gain, targets, moves, _Helpers(improvers))
 
 
 class Node(NamedTuple):
-    """One explored subset of candidates (a plan) with its final intervals and scores."""
+    """One explored plan (a subset of the candidates, in step order) with its final intervals, its scores, and
+    the candidates its steps exclude."""
 
     mask: int
     steps: tuple[int, ...]
@@ -292,6 +308,8 @@ class Node(NamedTuple):
     risk: float
     #: The ranking key (see the module docstring).
     key: tuple[object, ...]
+    #: The candidates excluded by one of its steps (bits): the search does not add them.
+    forbidden: int
 
     @property
     def feasible(self) -> bool:
@@ -352,160 +370,132 @@ def search(
 def _explore(
     layout: Layout, prepared: Prepared, start: list[float], apply: _Apply, bounds: Bounds
 ) -> tuple[list[Node], bool]:
-    """Depth-first enumeration with an explicit stack; the scoring is inlined (this loop is most of an advise
-    call). Returns the nodes and whether ``max_nodes`` cut the search short."""
-    steps_of = [
-        (c.better, c.step, c.name, c.resolved.compiled.difficulty, int(c.recommended), excluded)
-        for c, excluded in zip(prepared.candidates, prepared.excluded, strict=True)
-    ]
-    improvers = [
-        sum(1 << j for j, step in enumerate(steps_of) if step[0] >> k & 1) for k in range(len(layout.limits))
-    ]
-    helpers: dict[int, int] = {}  # violated limits -> the candidates that may improve one of them
-    checks = [
-        (1 << k, s.index, s.upper, s.holds, s.threshold, s.limit.value, s.limit.hard)
-        for k, s in enumerate(layout.limits)
-    ]
-    core = [(i, lower, start[i]) for i, lower in layout.core if start[i] > 0.0]
-    accuracy = layout.accuracy
-    start_accuracy = start[accuracy]
-    log, floor = math.log, math.floor
-    make = partial(tuple.__new__, Node)  # skips NamedTuple.__new__'s argument handling
-    nodes: list[Node] = []
+    """Depth-first enumeration from the empty plan (see the module docstring, **Search**), each plan scored as it
+    is made. Returns the nodes in the order explored and whether ``max_nodes`` cut the search short."""
+    node = _scorer(layout, start)
+    moves, helpers = prepared.moves, prepared.helpers
     max_steps, max_nodes = bounds.max_steps, bounds.max_nodes
-    # (mask, steps, names, lo, hi, difficulty, recommended, first candidate to add, forbidden candidates)
-    stack: list[
-        tuple[int, tuple[int, ...], tuple[str, ...], list[float], list[float], int, int, int, int]
-    ] = [(0, (), (), start, start, 0, 0, 0, 0)]
+    nodes: list[Node] = []
+    stack = [node(0, (), (), start, start, 0, 0, 0)]
     while stack:
         if len(nodes) >= max_nodes:
             return nodes, True
-        mask, steps, names, lo, hi, difficulty, recommended, first, forbidden = stack.pop()
-        violated = violations = soft = 0
-        shortfall = 0.0
-        for bit, i, upper, holds, threshold, limit, hard in checks:
-            value = hi[i] if upper else lo[i]
-            if holds(value, threshold):
-                if not hard:
-                    soft += 1
-                continue
-            violated |= bit
-            if hard:
-                violations += 1
-                shortfall += abs(value - limit) / abs(limit) if limit else abs(value - limit)
-        gain = 0.0
-        for i, lower, first_value in core:
-            if lower:
-                if hi[i] > 0.0:
-                    gain += log(first_value / hi[i])
-            elif lo[i] > 0.0:
-                gain += log(lo[i] / first_value)
-        risk = start_accuracy - lo[accuracy]
-        if risk < 0.0:
-            risk = 0.0
-        key = (
-            violations > 0,
-            violations,
-            shortfall,
-            -soft,
-            -recommended,
-            -floor(gain / _GAIN_STEP + 1e-9),
-            risk,
-            difficulty,
-            len(steps),
-            names,
-        )
-        nodes.append(
-            make(
-                (
-                    mask,
-                    steps,
-                    names,
-                    lo,
-                    hi,
-                    difficulty,
-                    recommended,
-                    violated,
-                    violations,
-                    shortfall,
-                    soft,
-                    gain,
-                    risk,
-                    key,
-                )
-            )
-        )
-        if not violated or len(steps) >= max_steps:
+        plan = stack.pop()
+        nodes.append(plan)
+        steps = plan.steps
+        if not plan.violated or len(steps) >= max_steps:
             continue
-        useful = helpers.get(violated)
-        if useful is None:
-            useful = 0
-            for k, improver in enumerate(improvers):
-                if violated >> k & 1:
-                    useful |= improver
-            helpers[violated] = useful
-        allowed = useful & ~forbidden & ~((1 << first) - 1)
+        # One step more: a candidate after its last step, not excluded by its steps, that may improve a limit
+        # it misses (so each subset is made once, and only when it may help).
+        after = (1 << (steps[-1] + 1)) - 1 if steps else 0
+        allowed = helpers[plan.violated] & ~plan.forbidden & ~after
         while allowed:
             bit = allowed & -allowed
             allowed ^= bit
             j = bit.bit_length() - 1
-            _, vector, name, extra, rec, excludes = steps_of[j]
-            new_lo, new_hi = apply(lo, hi, vector)
+            step, name, difficulty, recommended, excludes = moves[j]
+            lo, hi = apply(plan.lo, plan.hi, step)
             stack.append(
-                (
-                    mask | bit,
-                    (*steps, j),
-                    (*names, name),
-                    new_lo,
-                    new_hi,
-                    difficulty + extra,
-                    recommended + rec,
-                    j + 1,
-                    forbidden | excludes,
-                )
-            )
+                node(plan.mask | bit, (*steps, j), (*plan.names, name), lo, hi, plan.difficulty + difficulty,
+                     plan.recommended + recommended, plan.forbidden | excludes)
+            )  # fmt: skip
     return nodes, False
 
 
+#: Makes a scored :class:`Node` from its fields up to ``recommended`` and ``forbidden``.
+_MakeNode = Callable[[int, tuple[int, ...], tuple[str, ...], list[float], list[float], int, int, int], Node]
+
+
+def _scorer(layout: Layout, start: list[float]) -> _MakeNode:
+    """A function that scores a plan's final intervals into a :class:`Node` (the ranking of the module
+    docstring). Scoring is most of an advise call: what does not depend on the plan is decided here, once."""
+    hard, soft = layout.hard_tests, layout.soft_tests
+    core = [(i, lower, start[i]) for i, lower in layout.core if start[i] > 0.0]
+    accuracy = layout.accuracy
+    start_accuracy = start[accuracy]
+    log, floor, gain_step, new = math.log, math.floor, _GAIN_STEP, tuple.__new__
+
+    def node(mask: int, steps: tuple[int, ...], names: tuple[str, ...], lo: list[float], hi: list[float],
+             difficulty: int, recommended: int, forbidden: int) -> Node:  # fmt: skip
+        violated = violations = met_soft = 0
+        shortfall = 0.0
+        for bit, i, upper, holds, threshold, limit, scale in hard:
+            value = hi[i] if upper else lo[i]
+            if not holds(value, threshold):
+                violated |= bit
+                violations += 1
+                shortfall += abs(value - limit) / scale
+        for bit, i, upper, holds, threshold in soft:
+            if holds(hi[i] if upper else lo[i], threshold):
+                met_soft += 1
+            else:
+                violated |= bit
+        gain = 0.0
+        for i, lower, start_value in core:
+            if lower:
+                if hi[i] > 0.0:
+                    gain += log(start_value / hi[i])
+            elif lo[i] > 0.0:
+                gain += log(lo[i] / start_value)
+        risk = start_accuracy - lo[accuracy]
+        if risk < 0.0:
+            risk = 0.0
+        gain_steps = floor(gain / gain_step + 1e-9)
+        key = (violations > 0, violations, shortfall, -met_soft, -recommended, -gain_steps, risk, difficulty,
+               len(steps), names)  # fmt: skip
+        # Node(...) without NamedTuple.__new__'s argument handling (a third of the cost of making one)
+        return new(Node, (mask, steps, names, lo, hi, difficulty, recommended, violated, violations, shortfall,
+                          met_soft, gain, risk, key, forbidden))  # fmt: skip
+
+    return node
+
+
 def _rank(layout: Layout, nodes: list[Node], by_mask: Mapping[int, Node], truncated: bool) -> list[Node]:
-    """Drop dominated feasible plans, sort the rest (see the module docstring)."""
+    """Drop dominated feasible plans and the empty plan, sort the rest (see the module docstring)."""
     if any(n.feasible for n in nodes):
-        complete = len(layout.soft)
-        best_below: dict[
-            int, int
-        ] = {}  # mask -> most soft constraints met by a feasible proper subset (-1: none)
-        keep: list[Node] = []
-        for node in sorted(nodes, key=lambda n: len(n.steps)):
-            best = -1
-            mask = node.mask
-            bit = 1
-            while bit <= mask:
-                if mask & bit:
-                    sub = by_mask.get(mask ^ bit)
-                    if (
-                        sub is None
-                    ):  # never explored: a smaller plan inside met every constraint (or the cap hit)
-                        best = max(best, -1 if truncated else complete)
-                    else:
-                        best = max(best, sub.soft if sub.feasible else -1, best_below[sub.mask])
-                bit <<= 1
-            best_below[mask] = best
-            if not (node.feasible and best >= node.soft) and (node.steps or node.feasible):
-                keep.append(node)
+        keep = _undominated(len(layout.soft), nodes, by_mask, truncated)
     else:
         keep = [n for n in nodes if n.steps] or nodes
-
     keep.sort(key=_KEY)
     return keep
 
 
-def _forecast(at: Node, shown: Sequence[str], lower: Sequence[bool]) -> Callable[[], dict[str, Interval]]:
-    """The metrics predicted after a step as ``{metric: Interval}``, built only if someone reads them."""
+def _undominated(
+    soft_limits: int, nodes: list[Node], by_mask: Mapping[int, Node], truncated: bool
+) -> list[Node]:
+    """When some plan is feasible: the plans but the empty one (unless feasible) and the feasible ones that a
+    feasible proper subset matches on soft constraints met."""
+    best_below: dict[
+        int, int
+    ] = {}  # mask -> most soft constraints met by a feasible proper subset (-1: none)
+    keep: list[Node] = []
+    for node in sorted(nodes, key=lambda n: len(n.steps)):
+        best = -1
+        mask = rest = node.mask
+        while rest:  # each subset one step smaller
+            bit = rest & -rest
+            rest ^= bit
+            sub = by_mask.get(mask ^ bit)
+            if sub is None:  # never explored: a smaller plan inside met every constraint (or the cap hit)
+                best = max(best, -1 if truncated else soft_limits)
+            else:
+                best = max(best, sub.soft if sub.feasible else -1, best_below[sub.mask])
+        best_below[mask] = best
+        if not (node.feasible and best >= node.soft) and (node.steps or node.feasible):
+            keep.append(node)
+    return keep
 
-    def build() -> dict[str, Interval]:
+
+def _predicted(
+    at: Node, shown: Sequence[str], lower: Sequence[bool]
+) -> Callable[[], dict[str, PredictedRange]]:
+    """The metrics predicted after a step as ``{metric: PredictedRange}``, built only if someone reads them."""
+
+    def build() -> dict[str, PredictedRange]:
         lo, hi = at.lo, at.hi
         return {
-            m: Interval(lo[k], hi[k]) if lower[k] else Interval(hi[k], lo[k]) for k, m in enumerate(shown)
+            m: PredictedRange(lo[k], hi[k]) if lower[k] else PredictedRange(hi[k], lo[k])
+            for k, m in enumerate(shown)
         }
 
     return build
@@ -521,14 +511,14 @@ def _plan(layout: Layout, prepared: Prepared, by_mask: Mapping[int, Node], node:
         at = by_mask[mask]
         c = prepared.candidates[i]
         stage = STAGES[c.resolved.compiled.stage]
-        steps.append(PlanStep(c.name, stage, c.recommended, c.resolved.caveats, _forecast(at, shown, lower)))
+        steps.append(PlanStep(c.name, stage, c.recommended, c.resolved.caveats, _predicted(at, shown, lower)))
     checks = []
     optimistic_ok = not layout.unknown_hard
     for spec in layout.limits:
         low, high = node.lo[spec.index], node.hi[spec.index]
         worst, best = (high, low) if spec.upper else (low, high)
-        pess: CheckStatus = "met" if spec.holds(worst, spec.threshold) else "violated"
-        opt: CheckStatus = "met" if spec.holds(best, spec.threshold) else "violated"
+        pess: CheckStatus = "met" if spec.met(worst) else "violated"
+        opt: CheckStatus = "met" if spec.met(best) else "violated"
         if spec.limit.hard and opt == "violated":
             optimistic_ok = False
         checks.append(PlanCheck(spec.limit.metric, pess, opt))
@@ -551,14 +541,13 @@ def _plan(layout: Layout, prepared: Prepared, by_mask: Mapping[int, Node], node:
 
 __all__ = [
     "DEFAULT_BOUNDS",
-    "OPS",
     "Bounds",
-    "Candidate",
     "Layout",
     "LimitSpec",
     "Node",
     "Prepared",
     "SearchCache",
+    "SearchCandidate",
     "SearchResult",
     "search",
 ]

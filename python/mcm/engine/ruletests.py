@@ -1,12 +1,13 @@
 """Running a rules file's own ``test`` blocks, with rule coverage.
 
-A test's ``given`` facts (``measured``, ``baseline``, ``constraint``, ``env``, ``data``) are the only facts; a given
-``constraint.M`` replaces the scenario's limit on M, keeping its operator (at most / at least by the metric's
-direction when the scenario has none). The test's decision table runs alone. ``expect recommend T, ...`` holds
-when the table recommends exactly those techniques (in any order; ``none``: nothing). With ``via R`` it is about
-that rule: R fired, and the techniques it contributes (those of its list that can be used here) are exactly
-T, ... — so under ``collect`` each rule can be checked on its own. Coverage counts the rules whose condition held (``fired`` or ``inapplicable``) in at least
-one test, over all rules of all decision tables.
+A test's ``given`` facts (``measured``, ``baseline``, ``constraint``, ``env``, ``data``) are the only facts (with
+those derived from them); a given ``constraint.M`` replaces the scenario's limit on M, keeping its operator (at
+most / at least by the metric's direction when the scenario has none). The test's decision table runs alone.
+``expect recommend T, ...`` holds when the table recommends exactly those techniques (in any order; ``none``:
+nothing). With ``via R`` it is about that rule: R fired, and the techniques it contributes (those of its list that
+can be used here) are exactly T, ... — so under ``collect`` each rule can be checked on its own. Coverage counts
+the rules whose condition held (``fired`` or ``inapplicable``) in at least one test, over all rules of all
+decision tables.
 """
 
 from __future__ import annotations

@@ -101,33 +101,45 @@ def measure_model(
         name = source.name
         data_path = data if data is not None else _demo_data(model, shape_args)
         dataset = inputs_mod.load_npz(data_path) if data_path is not None else None
-        window = memory.PeakWindow()
-        window.start()
-        runner = source.open(settings.threads)
-        plan = inputs_mod.plan(
-            runner.inputs,
-            shapes=shape_args,
-            data=dataset,
-            batches=settings.batches,
-            example=inputs,
-            seed=seed,
-        )
-        run = _Run(source.name, runner, plan, settings, say, dataset, reference is not None, on_latency)
-        run.measure(window)
-        results = run.results(source.to_dict())
-        try:
-            if reference is not None and results.stop_reason is None:
-                results.reference = _reference(reference, run)
-            run.step("counting size, parameters and FLOPs", 0.0)
-            results.add_statics(runner, plan)
-        except KeyboardInterrupt:
-            results.stop_reason, results.interrupted_during = "interrupted", run.phase
+        results = _measure(source, dataset, settings, shape_args, inputs, reference, say, on_latency, seed)
     except McmError:
         raise
     except Exception as e:  # a library failure we did not foresee: a clear message with the model's name
         raise MeasurementError(f"{name}: {_describe(e)}") from e
     results.provenance = environment.provenance()
     return build_report(results)
+
+
+def _measure(
+    source: loader.ModelSource,
+    dataset: Dataset | None,
+    settings: Settings,
+    shape_args: Sequence[ShapeArg],
+    example: Mapping[str, npt.NDArray[Any]] | None,
+    reference: Any,
+    say: Progress,
+    on_latency: OnLatency | None,
+    seed: int,
+) -> Results:
+    """Open the model inside the memory window, plan its inputs and run every phase (see the module docstring);
+    Ctrl-C during the reference comparison or the static counts keeps what was measured."""
+    window = memory.PeakWindow()
+    window.start()
+    runner = source.open(settings.threads)
+    plan = inputs_mod.plan(
+        runner.inputs, shapes=shape_args, data=dataset, batches=settings.batches, example=example, seed=seed
+    )
+    run = _Run(source.name, runner, plan, settings, say, dataset, reference is not None, on_latency)
+    run.measure(window)
+    results = run.results(source.to_dict())
+    try:
+        if reference is not None and results.stop_reason is None:
+            results.reference = _reference(reference, run)
+        run.step("counting size, parameters and FLOPs", 0.0)
+        results.add_statics(runner, plan)
+    except KeyboardInterrupt:
+        results.stop_reason, results.interrupted_during = "interrupted", run.phase
+    return results
 
 
 class _Run:
