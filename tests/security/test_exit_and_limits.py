@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mcm.cli import tui_entry
 from mcm.cli.main import VERBS, main
 from mcm.exceptions import EXIT_STATUS_HELP, ExitStatus, McmError, Terminated
 from mcm.files.read import (
@@ -32,6 +31,7 @@ from mcm.files.read import (
 )
 from mcm.measure import inputs
 from mcm.measure.inputs import BatchSizeError, InputSpec
+from mcm.tui import main as tui_entry
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "rules"
@@ -336,7 +336,7 @@ def test_mcm_tui_restores_the_terminal_on_sigterm_and_sigint(
         [
             sys.executable,
             "-c",
-            "import sys; from mcm.cli.tui_entry import main; sys.exit(main(['--lang', 'en']))",
+            "import sys; from mcm.tui.main import main; sys.exit(main(['--lang', 'en']))",
         ],
         stdin=slave,
         stdout=slave,

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from tui_helpers import ROOT
 
-from mcm.cli import tui_entry
+from mcm.tui import main as tui_entry
 
 
 def test_without_textual_says_what_to_install(

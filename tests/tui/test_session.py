@@ -15,7 +15,8 @@ import pytest
 from mcm.cli.main import main
 from mcm.engine.facts import parse_constraint
 from mcm.exceptions import AdviceError, FactsError, McmError, UnknownMetricError
-from mcm.tui.session import ConstraintRow, Session, SessionError, literal
+from mcm.metrics import lookup
+from mcm.tui.session import ConstraintRow, Session, SessionError
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = str(ROOT / "rules")
@@ -178,7 +179,7 @@ def test_a_row_text_reads_back_to_exactly_its_value(metric: str, value: float) -
     row = ConstraintRow(metric, "<=", value, False, "")
     limit = parse_constraint(row.text())
     assert (limit.metric, limit.op, limit.value, limit.hard) == (metric, "<=", value, False)
-    assert literal("latency_ms", 100.0) == "100 ms" and literal("accuracy", 0.85) == "85 %"
+    assert lookup("latency_ms").literal(100.0) == "100 ms" and lookup("accuracy").literal(0.85) == "85 %"
 
 
 def test_measured_values_are_checked_like_set_and_empty_text_removes(session: Session) -> None:

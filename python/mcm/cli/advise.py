@@ -9,23 +9,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from typing import Any
 
-from mcm.cli import inputs, render_decision
-from mcm.cli.style import Style
-from mcm.cli.values import Lang
+from mcm.cli import inputs
+from mcm.engine.fact_inputs import baseline_metrics
+from mcm.present import decision as present
+from mcm.present.language import Lang, default_lang
+from mcm.present.terminal import Style
+from mcm.rulebook import add_rules_argument, default_rules
 from mcm.sanitize import json_text
 
 
-def default_lang() -> str:
-    lang = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG") or ""
-    return "zh" if lang.lower().startswith("zh") else "en"
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    inputs.add_rules_argument(parser)
+    add_rules_argument(parser)
     parser.add_argument(
         "--scenario", help="the scenario to advise for (needed when the files define several)"
     )
@@ -53,13 +50,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mcm.advisor import Advisor
-    from mcm.rulebook import default_rules
 
     advisor = Advisor.from_files(args.rules or default_rules())
     measured: dict[str, Any] = {}
     env: dict[str, Any] = {}
     if args.baseline:
-        measured.update(inputs.baseline_metrics(args.baseline))
+        measured.update(baseline_metrics(args.baseline))
     if args.model:
         from mcm.cli.measured_facts import measure_for_advice
 
@@ -79,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json_text(json.dumps(decision.to_dict(), indent=2, ensure_ascii=False)))
     elif args.format == "markdown":
-        sys.stdout.write(render_decision.markdown(decision, lang))
+        sys.stdout.write(present.markdown(decision, lang))
     else:
-        sys.stdout.write(render_decision.text(decision, lang, Style.for_stream()))
+        sys.stdout.write(present.text(decision, lang, Style.for_stream()))
     return 0 if decision.meets_constraints else 1

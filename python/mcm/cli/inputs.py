@@ -1,21 +1,11 @@
-"""Reading the command line's facts: ``--set metric=value``, ``--env key=value``, ``--baseline report.json``."""
+"""Reading the command line's assignments: ``--set metric=value``, ``--env key=value``, ``--data key=value``
+(typed values and reports: :mod:`mcm.engine.fact_inputs`)."""
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 
 from mcm.exceptions import FactsError
-
-#: What every command that reads rules says of its rules argument (see :func:`mcm.rulebook.default_rules`).
-RULES_HELP = (
-    "rules files or directories (default: ./rules when it holds .rules files, else the shipped rules)"
-)
-
-
-def add_rules_argument(parser: argparse.ArgumentParser, name: str = "rules") -> None:
-    """The optional positional list of rules files or directories."""
-    parser.add_argument(name, nargs="*", metavar=name.upper(), help=RULES_HELP)
 
 
 def assignments(items: Sequence[str] | None, flag: str) -> dict[str, str]:
@@ -38,48 +28,4 @@ def metric_values(values: dict[str, str]) -> dict[str, float | str]:
             out[key] = float(text)
         except ValueError:
             out[key] = text
-    return out
-
-
-def typed(values: dict[str, str]) -> dict[str, bool | float | str]:
-    """env/data values: ``true``/``false`` → bool, numbers → float, anything else stays a string."""
-    out: dict[str, bool | float | str] = {}
-    for key, text in values.items():
-        low = text.lower()
-        if low in ("true", "yes", "1", "on"):
-            out[key] = True
-        elif low in ("false", "no", "0", "off"):
-            out[key] = False
-        else:
-            try:
-                out[key] = float(text)
-            except ValueError:
-                out[key] = text
-    return out
-
-
-def baseline_metrics(path: str) -> dict[str, float]:
-    """The ``metrics`` object of an ``mcm measure --format json`` report (or a plain ``{metric: number}`` object):
-    a regular file of at most :data:`~mcm.files.read.MAX_JSON_BYTES`, nested at most
-    :data:`~mcm.files.read.MAX_JSON_DEPTH` deep."""
-    from mcm.files.read import MAX_JSON_BYTES, InputFileError, loads_limited, read_bytes_limited
-
-    try:
-        data = read_bytes_limited(path, MAX_JSON_BYTES, "report")
-    except InputFileError as e:
-        raise FactsError(f"--baseline {path}: cannot read it: {e.reason}") from e
-    try:
-        raw = loads_limited(data)
-    except ValueError as e:
-        raise FactsError(f"--baseline {path}: {e}") from e
-    table = raw.get("metrics", raw) if isinstance(raw, dict) else None
-    if not isinstance(table, dict):
-        raise FactsError(
-            f"--baseline {path}: expected an mcm measure report or a JSON object of metric values"
-        )
-    out: dict[str, float] = {}
-    for key, value in table.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise FactsError(f"--baseline {path}: metric {key!r} is {value!r}, not a number")
-        out[key] = float(value)
     return out

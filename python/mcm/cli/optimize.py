@@ -13,8 +13,8 @@ import re
 import sys
 from pathlib import Path
 
-from mcm.cli.inputs import RULES_HELP
 from mcm.exceptions import OptimizeError
+from mcm.rulebook import RULES_HELP
 from mcm.sanitize import inline
 
 _BUDGET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h)?\s*$")
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         scenario=args.scenario,
         constraints=tuple(args.constraint),
         calib=args.calib,
-        eval=args.eval,
+        eval_set=args.eval,
         train=args.train,
         budget_s=parse_budget(args.budget),
         threads=args.threads,

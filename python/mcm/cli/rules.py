@@ -8,8 +8,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from mcm.cli.inputs import add_rules_argument
-from mcm.cli.style import Style
+from mcm.present.terminal import Style
+from mcm.rulebook import add_rules_argument
 from mcm.sanitize import inline, json_text
 
 

@@ -7,21 +7,20 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 
-from mcm.cli import inputs
-from mcm.cli.style import Style, table
-from mcm.cli.values import Lang, label, show
+from mcm import metrics
+from mcm.present.language import Lang, default_lang, label
+from mcm.present.terminal import Style, table
+from mcm.rulebook import add_rules_argument, default_rules
 from mcm.rules.ast import Ident
 from mcm.sanitize import inline
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    inputs.add_rules_argument(parser)
+    add_rules_argument(parser)
     parser.add_argument("--lang", choices=("en", "zh"), default=None)
 
 
 def run(args: argparse.Namespace) -> int:
-    from mcm.cli.advise import default_lang
-    from mcm.rulebook import default_rules
     from mcm.rules import load_rules
 
     paths = args.rules or default_rules()
@@ -40,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     rows = []
     for s in ruleset.scenarios.values():
         limits = "; ".join(
-            f"{c.metric} {c.op} {show(c.metric, c.value.value)}" + ("" if c.hard else " (prefer)")
+            f"{c.metric} {c.op} {metrics.format_value(c.metric, c.value.value)}"
+            + ("" if c.hard else " (prefer)")
             for c in s.constraints
         )
         title = f"{s.name}" + (f" ({s.label})" if s.label else "")

@@ -12,6 +12,7 @@ import importlib.metadata
 import os
 import platform
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,52 @@ PACKAGES = (
     "nvidia-ml-py",
     "scikit-learn",
 )
+
+
+#: ``platform.machine()`` spellings → the rules' ``env.cpu_arch`` values.
+_ARCH = {
+    "x86_64": "x86_64",
+    "amd64": "x86_64",
+    "aarch64": "arm64",
+    "arm64": "arm64",
+    "armv7l": "armv7",
+    "armv7": "armv7",
+    "riscv64": "riscv",
+}
+
+
+def int8_dot_product(flags: Mapping[str, bool]) -> bool:
+    """Whether the CPU multiplies 8-bit integers into 32-bit sums in one instruction (x86 VNNI or AMX, ARM dot
+    product): what makes INT8 kernels fast, and what the rules call ``env.cpu_vnni``."""
+    return any(flags.get(f) for f in ("avx512_vnni", "avx_vnni", "amx_int8", "asimddp"))
+
+
+def cpu_arch(machine: str) -> str | None:
+    """The rules' ``env.cpu_arch`` value for a ``platform.machine()`` name, or None for an architecture they
+    do not know."""
+    return _ARCH.get(machine.lower())
+
+
+def env_facts(measured: Mapping[str, Any]) -> dict[str, bool | float | str]:
+    """The ``env.*`` facts a measurement's provenance (:func:`provenance`) establishes."""
+    cpu = measured.get("cpu", {})
+    flags: Mapping[str, bool] = cpu.get("flags", {}) if isinstance(cpu, dict) else {}
+    gpus = measured.get("gpus")
+    nvidia = isinstance(gpus, list) and len(gpus) > 0
+    libraries = measured.get("libraries", {})
+    facts: dict[str, bool | float | str] = {
+        "device": "gpu" if nvidia else "cpu",
+        "nvidia_gpu": nvidia,
+        "cpu_avx2": bool(flags.get("avx2")),
+        "cpu_avx512": bool(flags.get("avx512f")),
+        "cpu_vnni": int8_dot_product(flags),
+        "cpu_amx": bool(flags.get("amx_int8")),
+        "onnxruntime_available": isinstance(libraries, dict) and "onnxruntime" in libraries,
+    }
+    arch = cpu_arch(str(cpu.get("arch", ""))) if isinstance(cpu, dict) else None
+    if arch is not None:
+        facts["cpu_arch"] = arch
+    return facts
 
 
 def provenance() -> dict[str, Any]:

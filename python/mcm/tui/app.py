@@ -18,7 +18,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from mcm.cli.values import Lang
+from mcm.present.language import Lang
 from mcm.tui.commands import McmCommands
 from mcm.tui.i18n import localize_bindings, t
 from mcm.tui.widgets.steps import STEPS

@@ -23,15 +23,14 @@ from typing import TYPE_CHECKING
 from mcm.exceptions import RulesError
 from mcm.files import OutputError, StrPath, check_target
 from mcm.files import write_all as files_write_all
+from mcm.rules import writer
 from mcm.sanitize import json_text
-from mcm.tui.session import ConstraintRow, Lang, Session, SessionError, literal, scenario_rows
+from mcm.tui.session import ConstraintRow, Lang, Session, SessionError, scenario_rows
 
 if TYPE_CHECKING:
     from mcm.engine.decision import Decision
-    from mcm.rules.ast import RuleSet, Scenario
-
-#: The keywords that open a top-level block with braces.
-_BLOCKS = frozenset({"scenario", "technique", "decide", "test"})
+    from mcm.rules.ast import Pos, RuleSet, Scenario
+    from mcm.rules.writer import Block
 
 
 class ExportError(OutputError):
@@ -70,7 +69,7 @@ def write_plan_json(decision: Decision, path: str | os.PathLike[str]) -> Path:
 
 def plan_markdown(decision: Decision, lang: Lang = "en") -> str:
     """The decision as Markdown, as ``mcm advise --format markdown`` prints it."""
-    from mcm.cli.render_decision import markdown
+    from mcm.present.decision import markdown
 
     return markdown(decision, lang)
 
@@ -104,16 +103,14 @@ def constraints_rules_text(session: Session, filename: str = "<mcm-tui export>")
         f"# loaded ({', '.join(technique_files)}); their test blocks are left out, since edited limits may",
         "# not keep them true. Use it on its own: mcm advise THIS_FILE --set METRIC=VALUE ...",
         "",
-        _scenario_text(scenario, rows),
+        writer.scenario_text(scenario, rows),
         "",
     ]
     for table in ruleset.decisions_for(scenario.name):
-        block = sources.block(table.pos.file, table.pos.line, table.pos.col)
-        out += [f"# from {table.pos.file}:{table.pos.line}", block, ""]
+        out += [f"# from {table.pos.file}:{table.pos.line}", sources.block(table), ""]
     out.append("# ---- techniques")
     for technique in ruleset.techniques.values():
-        block = sources.block(technique.pos.file, technique.pos.line, technique.pos.col)
-        out += ["", f"# from {technique.pos.file}:{technique.pos.line}", block]
+        out += ["", f"# from {technique.pos.file}:{technique.pos.line}", sources.block(technique)]
     text = "\n".join(out) + "\n"
     _verify(text, filename, ruleset, scenario, rows)
     return text
@@ -180,107 +177,32 @@ def _edits(session: Session) -> list[str]:
     return edits or ["(none: the scenario's own)"]
 
 
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _scenario_text(scenario: Scenario, rows: list[ConstraintRow]) -> str:
-    label = f" {_quote(scenario.label)}" if scenario.label is not None else ""
-    lines = [f"scenario {scenario.name}{label} {{"]
-    for keyword, idents in (
-        ("core", scenario.core),
-        ("secondary", scenario.secondary),
-        ("ignore", scenario.ignore),
-    ):
-        if idents:
-            lines.append(f"  {keyword:<9} {', '.join(i.name for i in idents)}")
-    for row in rows:
-        keyword = "require" if row.hard else "prefer"
-        lines.append(f"  {keyword:<9} {row.metric} {row.op} {literal(row.metric, row.value)}")
-    for e in scenario.expected:
-        lines.append(
-            f"  {'expect':<9} {e.metric} in {literal(e.metric, e.low)} .. {literal(e.metric, e.high)}"
-        )
-    if scenario.stack:
-        steps = (s.technique if s.technique is not None else _quote(s.text or "") for s in scenario.stack)
-        lines.append(f"  {'stack':<9} {', '.join(steps)}")
-    lines.append("}")
-    return "\n".join(lines)
-
-
 class _Sources:
-    """The text of the loaded rules files, read again (as the loader reads them) to copy blocks verbatim."""
+    """The loaded rules files, read again (as the loader reads them) to copy their blocks verbatim."""
 
     def __init__(self, cwd: str) -> None:
         self.cwd = cwd
-        self.texts: dict[str, tuple[str, list[int], list[tuple[int, int]]]] = {}
+        self.texts: dict[str, dict[Pos, str] | None] = {}
 
-    def block(self, file: str, line: int, col: int) -> str:
-        """The top-level block (keyword to closing brace) that holds position ``line:col`` of ``file``."""
-        text, starts, blocks = self._read(file)
-        offset = starts[line - 1] + col - 1 if 0 < line <= len(starts) else -1
-        for start, end in blocks:
-            if start <= offset < end:
-                return text[start:end]
-        raise ExportError(
-            f"cannot find the block at {file}:{line}:{col}: the file changed since it was loaded",
-            file,
-            "reload the rules (F5) and export again",
-        )
-
-    def _read(self, file: str) -> tuple[str, list[int], list[tuple[int, int]]]:
-        found = self.texts.get(file)
-        if found is None:
-            path = Path(self.cwd, file)
+    def block(self, node: Block) -> str:
+        """The text of the top-level block ``node`` was parsed from (keyword to closing brace)."""
+        file = node.pos.file
+        if file not in self.texts:
             try:
-                data = path.read_bytes()
+                data = Path(self.cwd, file).read_bytes()
             except OSError as e:
                 raise ExportError(
                     f"cannot read {file} again to copy it: {e.strerror or e}", file, "reload the rules"
                 ) from e
-            text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "replace")
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
-            starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
-            found = (text, starts, _top_blocks(text))
-            self.texts[file] = found
+            self.texts[file] = writer.block_texts(data, file)
+        found = (self.texts[file] or {}).get(node.pos)
+        if found is None:
+            raise ExportError(
+                f"cannot find the block at {node.pos}: the file changed since it was loaded",
+                file,
+                "reload the rules (F5) and export again",
+            )
         return found
-
-
-def _top_blocks(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of every top-level braced block: from its keyword to just after its closing brace.
-    Comments and strings (with their ``\\"`` and ``\\\\`` escapes) are skipped, so braces inside them do not count."""
-    blocks: list[tuple[int, int]] = []
-    i, n, depth = 0, len(text), 0
-    start: int | None = None
-    while i < n:
-        ch = text[i]
-        if ch == "#":
-            newline = text.find("\n", i)
-            i = n if newline < 0 else newline
-            continue
-        if ch == '"':
-            i += 1
-            while i < n and text[i] not in '"\n':
-                i += 2 if text[i] == "\\" else 1
-            i += 1
-            continue
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0 and start is not None:
-                blocks.append((start, i + 1))
-                start = None
-        elif depth == 0 and start is None and (ch.isalpha() or ch == "_"):
-            j = i
-            while j < n and (text[j].isalnum() or text[j] == "_"):
-                j += 1
-            if text[i:j] in _BLOCKS:
-                start = i
-            i = j
-            continue
-        i += 1
-    return blocks
 
 
 def _verify(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from mcm.cli.values import Lang
+from mcm.present.language import Lang
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode

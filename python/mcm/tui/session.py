@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from mcm import metrics
-from mcm.engine.facts import bound_op, format_metric, metric_value, parse_env, parse_metrics
+from mcm import metrics, units
+from mcm.engine.facts import bound_op, metric_value, parse_env, parse_metrics
 from mcm.exceptions import FactsError, McmError, RulesError
-from mcm.rules.ast import BoundOp, RuleSet, Scenario
+from mcm.rules.ast import RuleSet, Scenario
 from mcm.rules.facts import FACTS, names_in
 from mcm.units import describe, did_you_mean
 
@@ -41,7 +41,6 @@ Lang = Literal["en", "zh"]
 #: An ``env.*`` / ``data.*`` value: a flag, a number or a text.
 FactValue = bool | float | str
 #: The comparison operators a constraint may use.
-OPS: tuple[BoundOp, ...] = ("<", "<=", ">", ">=")
 
 
 class SessionError(McmError):
@@ -66,12 +65,12 @@ class ConstraintRow:
     def text(self) -> str:
         """What ``Advisor.advise(constraints=[...])`` and ``--constraint`` accept, read back exactly:
         ``latency_ms < 100 ms``, ``prefer accuracy >= 85 %``."""
-        return f"{'' if self.hard else 'prefer '}{self.metric} {self.op} {literal(self.metric, self.value)}"
+        return f"{'' if self.hard else 'prefer '}{self.metric} {self.op} {metrics.lookup(self.metric).literal(self.value)}"
 
     @property
     def shown(self) -> str:
         """The limit in the display unit for people (``100 ms``, ``85 %``; 6 significant digits)."""
-        return format_metric(self.metric, self.value)
+        return metrics.format_value(self.metric, self.value, units.PRECISE_DIGITS)
 
     def same_limit(self, other: ConstraintRow) -> bool:
         """Whether both rows state the same limit (the display unit does not count)."""
@@ -98,20 +97,6 @@ class ScenarioInfo:
     line: int
     #: ``(metric, low, high)`` outcome ranges the scenario promises (canonical units).
     expected: tuple[tuple[str, float, float], ...] = ()
-
-
-def literal(metric: str, value: float) -> str:
-    """A canonical ``value`` of ``metric`` written so that mcm reads it back exactly: in the display unit when that
-    is exact (``100 ms``, ``85 %``), else the canonical number with the canonical unit (``123.456789 ms``).
-    The rules language reads the same form (``require latency_ms < 100 ms``)."""
-    info = metrics.lookup(metric)
-    shown = format_metric(info.name, value)
-    try:
-        if info.parse(shown) == value:
-            return shown
-    except McmError:
-        pass
-    return f"{value!r} {info.unit}".rstrip()
 
 
 def parse_metric_text(metric: str, text: str, scope: str = "measured") -> tuple[metrics.Metric, float]:
@@ -334,7 +319,7 @@ class Session:
     def load_baseline(self, path: str | os.PathLike[str]) -> dict[str, float]:
         """Measured values from an ``mcm measure --format json`` report (or a ``{metric: number}`` object), as
         ``--baseline`` reads it; they replace the values of the same metrics. Returns what was read."""
-        from mcm.cli.inputs import baseline_metrics
+        from mcm.engine.fact_inputs import baseline_metrics
 
         found = parse_metrics(baseline_metrics(os.fspath(path)), "measured")
         self.measured.update(found)
@@ -343,7 +328,7 @@ class Session:
     def use_report(self, report: MeasureReport) -> None:
         """Take the metrics of a ``measure_model`` result (they replace the same metrics) and the env facts its
         provenance establishes, except those set with :meth:`set_env` (as ``--env`` wins over ``--model``)."""
-        from mcm.cli.measured_facts import env_facts
+        from mcm.measure.environment import env_facts
 
         found = parse_metrics(dict(report.metrics), "measured")
         provenance = report.sections.get("provenance", {})
@@ -391,7 +376,7 @@ class Session:
         if not stripped:
             return name, None
         if fact.type == "string":
-            from mcm.cli.inputs import typed
+            from mcm.engine.fact_inputs import typed
 
             if not isinstance(typed({name: stripped})[name], str):
                 values = f"known values: {', '.join(fact.values)}" if fact.values else "write a word"
@@ -471,7 +456,6 @@ class Session:
 
 
 __all__ = [
-    "OPS",
     "ConstraintRow",
     "FactValue",
     "Lang",
@@ -479,7 +463,6 @@ __all__ = [
     "Session",
     "SessionError",
     "fact_text",
-    "literal",
     "merge_rows",
     "parse_metric_text",
     "scenario_info",

@@ -10,8 +10,8 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
-from mcm.cli.values import Lang
 from mcm.exceptions import McmError
+from mcm.present.language import Lang
 from mcm.sanitize import inline
 from mcm.tui.i18n import localize_bindings, t
 from mcm.tui.widgets.steps import StepBar

@@ -14,9 +14,9 @@ from textual.validation import ValidationResult, Validator
 from textual.widget import Widget
 from textual.widgets import Button, Input, ProgressBar, Select, Static
 
-from mcm.cli.values import label
-from mcm.engine.facts import format_metric
+from mcm import metrics, units
 from mcm.exceptions import McmError
+from mcm.present.language import label
 from mcm.rules.facts import FACTS
 from mcm.sanitize import inline
 from mcm.tui.screens.base import StepScreen, problem
@@ -122,7 +122,7 @@ class BaselineScreen(StepScreen):
 
     def _measured_row(self, metric: str) -> Widget:
         value = self.session.measured.get(metric)
-        shown = "" if value is None else format_metric(metric, value)
+        shown = "" if value is None else metrics.format_value(metric, value, units.PRECISE_DIGITS)
         self._initial[metric] = shown
         return Horizontal(
             Static(label(metric, self.lang), classes="metric", markup=False),

@@ -14,10 +14,11 @@ from textual.widget import Widget
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from mcm import metrics
-from mcm.cli.values import label
 from mcm.exceptions import McmError
+from mcm.present.language import label
+from mcm.rules.ast import BOUND_OPS
 from mcm.tui.screens.base import StepScreen, problem, show_error
-from mcm.tui.session import OPS, ConstraintRow, Session
+from mcm.tui.session import ConstraintRow, Session
 
 
 class LimitValidator(Validator):
@@ -54,7 +55,9 @@ class ConstraintsScreen(StepScreen):
         yield VerticalScroll(id="constraint-rows", can_focus=False)  # not a dead tab stop before the rows
         with Horizontal(id="constraint-add", classes="form-row"):
             yield Select[str]([], prompt=self.tr("constraints.metric"), id="add-metric", compact=True)
-            yield Select[str]([(o, o) for o in OPS], value="<", allow_blank=False, id="add-op", compact=True)
+            yield Select[str](
+                [(o, o) for o in BOUND_OPS], value="<", allow_blank=False, id="add-op", compact=True
+            )
             yield Input(placeholder="50 ms", id="add-limit", compact=True)
             yield Button(self.tr("constraints.add_button"), id="add", compact=True)
         yield Static("", id="add-error", classes="error row-error", markup=False)
@@ -87,7 +90,9 @@ class ConstraintsScreen(StepScreen):
     def _row(self, i: int, row: ConstraintRow) -> Widget:
         fields = Horizontal(
             Static(label(row.metric, self.lang), classes="metric", markup=False),
-            Select[str]([(o, o) for o in OPS], value=row.op, allow_blank=False, compact=True, classes="op"),
+            Select[str](
+                [(o, o) for o in BOUND_OPS], value=row.op, allow_blank=False, compact=True, classes="op"
+            ),
             Input(
                 row.shown,
                 compact=True,

@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from mcm.cli.values import Lang
+from mcm.present.language import Lang
 from mcm.tui.i18n import localize_bindings
 
 

@@ -14,10 +14,11 @@ from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Collapsible, Static
 
-from mcm.cli.render_decision import HEADINGS, plan_metrics, plan_rows
-from mcm.cli.values import label
+from mcm import metrics
 from mcm.engine.decision import Decision
 from mcm.exceptions import McmError
+from mcm.present.decision import HEADINGS, plan_metrics, plan_rows
+from mcm.present.language import label
 from mcm.sanitize import inline, terminal
 from mcm.tui.screens.base import problem
 from mcm.tui.widgets.constraint_table import ConstraintTable
@@ -84,7 +85,7 @@ class RecommendationsScreen(StepScreen):
         h = HEADINGS[self.lang]
         if not decision.plans:
             return Text(self.tr("rec.no_plan"), style="dim")
-        metrics = plan_metrics(decision)
+        shown = plan_metrics(decision)
         parts: list[RenderableType] = []
         for plan in decision.plans:
             title = Text(
@@ -94,7 +95,7 @@ class RecommendationsScreen(StepScreen):
             title.append(
                 h["meets"] if plan.feasible else h["misses"], style="green" if plan.feasible else "red"
             )
-            risk = f"{plan.accuracy_risk * 100:.3g} pp"
+            risk = metrics.format_value("accuracy_drop", plan.accuracy_risk)
             title.append(
                 "\n"
                 + self.tr("rec.gain", gain=f"{plan.core_gain:.3g}", risk=risk, difficulty=plan.difficulty),
@@ -102,9 +103,9 @@ class RecommendationsScreen(StepScreen):
             )
             table = Table(box=None, padding=(0, 1), header_style="bold", expand=False)
             table.add_column(h["step"], no_wrap=True)
-            for m in metrics:
+            for m in shown:
                 table.add_column(label(m, self.lang), overflow="fold")
-            for row in plan_rows(decision, plan, metrics, h):
+            for row in plan_rows(decision, plan, shown, h):
                 table.add_row(*(Text(inline(cell)) for cell in row))  # plain text, never markup
             parts += [title, table, Text("")]
         return Group(*parts)

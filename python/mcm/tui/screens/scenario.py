@@ -14,7 +14,8 @@ from textual.widget import Widget
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from mcm.cli.values import label, show
+from mcm import metrics
+from mcm.present.language import label
 from mcm.sanitize import inline
 from mcm.tui.screens.base import StepScreen
 from mcm.tui.widgets.rules_errors import RulesErrors
@@ -88,7 +89,9 @@ class ScenarioScreen(StepScreen):
         if s.expected:
             out.append(f"{self.tr('scenario.expected')}\n", style="bold")
             for metric, low, high in s.expected:
-                out.append(f"  {label(metric, self.lang)}: {show(metric, low)} – {show(metric, high)}\n")
+                out.append(
+                    f"  {label(metric, self.lang)}: {metrics.format_value(metric, low)} – {metrics.format_value(metric, high)}\n"
+                )
         out.append(f"{self.tr('scenario.file')}: ", style="bold")
         out.append(f"{inline(Path(s.file).name)}:{s.line}", style="underline")
         return out

@@ -9,7 +9,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from mcm.cli.values import Lang
+from mcm.present.language import Lang
 from mcm.sanitize import inline
 from mcm.tui.i18n import t
 from mcm.tui.screens.popup import Popup

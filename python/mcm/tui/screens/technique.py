@@ -6,8 +6,8 @@ from __future__ import annotations
 from rich.text import Text
 
 from mcm import units
-from mcm.cli.values import Lang, label
 from mcm.exceptions import McmError
+from mcm.present.language import Lang, label
 from mcm.rules.ast import Effect, Quantity, Technique
 from mcm.sanitize import inline
 from mcm.tui.i18n import t

@@ -5,9 +5,10 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from mcm.cli.render_decision import HEADINGS
-from mcm.cli.values import Lang, label, show
+from mcm import metrics
 from mcm.engine.decision import Decision
+from mcm.present.decision import HEADINGS
+from mcm.present.language import Lang, label
 from mcm.tui.i18n import t
 
 _STYLE = {"met": "green", "violated": "bold red", "unknown": "yellow"}
@@ -33,8 +34,8 @@ class ConstraintTable(DataTable[str | Text]):
             status = t(f"status.{c.status}", self.lang) if c.status in _STYLE else c.status
             self.add_row(  # Text cells: a string cell would be read as markup
                 Text(label(c.metric, self.lang)),
-                Text(f"{c.op} {show(c.metric, c.limit)}{soft}"),
-                Text(show(c.metric, c.value)),
+                Text(f"{c.op} {metrics.format_value(c.metric, c.limit)}{soft}"),
+                Text(metrics.format_value(c.metric, c.value)),
                 Text("—" if c.ratio is None else f"{c.ratio:.2f}x"),
                 Text(status, style=_STYLE.get(c.status, "")),
                 key=c.metric,

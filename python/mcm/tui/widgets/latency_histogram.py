@@ -6,7 +6,7 @@ from typing import Any
 
 from textual.widgets import Static
 
-from mcm.cli.values import Lang
+from mcm.present.language import Lang
 from mcm.tui.i18n import t
 
 

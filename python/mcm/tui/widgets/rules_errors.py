@@ -6,8 +6,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from mcm.cli.values import Lang
 from mcm.exceptions import McmError, RulesError
+from mcm.present.language import Lang
 from mcm.tui.i18n import t
 
 

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual import events
 from textual.widgets import Static
 
-from mcm.cli.values import Lang
+from mcm.present.language import Lang
 from mcm.tui.i18n import t
 
 STEPS = ("scenario", "constraints", "baseline", "recommendations", "export")

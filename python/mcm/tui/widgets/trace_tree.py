@@ -12,8 +12,8 @@ from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from mcm.cli.values import Lang
 from mcm.engine.decision import Decision
+from mcm.present.language import Lang
 from mcm.sanitize import inline
 from mcm.tui.i18n import t
 

@@ -8,10 +8,10 @@ from rich.text import Text
 from textual.widgets import Static
 
 from mcm import metrics
-from mcm.cli.render_decision import interval_text
-from mcm.cli.values import Lang, show
 from mcm.engine.decision import Decision
 from mcm.engine.explain import CORNER_OF, CORNERS
+from mcm.present.decision import interval_text
+from mcm.present.language import Lang
 from mcm.tui.i18n import t
 
 _STYLE = {"met": "bold green", "violated": "bold red", "unknown": "bold yellow", "free": "dim"}
@@ -51,7 +51,7 @@ def corner_lines(decision: Decision, corner: str) -> list[str]:
     for c in decision.constraints:
         if corner_of(c.metric) != corner:
             continue
-        now = show(c.metric, decision.facts.measured.get(c.metric))
+        now = metrics.format_value(c.metric, decision.facts.measured.get(c.metric))
         p = last.get(c.metric)
         after = "" if p is None else f" → {interval_text(c.metric, p.optimistic, p.pessimistic)}"
         lines.append(f"{c.metric} {now}{after}")

@@ -13,13 +13,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from mcm.cli.main import StopOnSignals, failed, interrupted, reported
 from mcm.exceptions import EXIT_STATUS_HELP, ExitStatus, McmError, Terminated
+from mcm.process import StopOnSignals, failed, interrupted, reported
 
 
 def parser() -> argparse.ArgumentParser:
-    from mcm.cli.advise import default_lang
-    from mcm.cli.inputs import add_rules_argument
+    from mcm.present.language import default_lang
+    from mcm.rulebook import add_rules_argument
 
     p = argparse.ArgumentParser(
         prog="mcm-tui",
