@@ -11,7 +11,8 @@ import pytest
 
 from conftest import FAST, RunCli
 from mcm import metrics
-from mcm.measure import SCHEMA, measure_model, read_metrics, write_atomic
+from mcm.engine.fact_inputs import baseline_metrics
+from mcm.measure import SCHEMA, measure_model, write_atomic
 from mcm.measure.report import NOT_MEASURED
 from mcm.timing import LatencyReport
 
@@ -163,7 +164,7 @@ def test_detailed_sections(demo_report: tuple[dict[str, object], Path]) -> None:
 
 def test_advise_reads_the_metrics(demo_report: tuple[dict[str, object], Path], run_cli: RunCli) -> None:
     d, path = demo_report
-    assert read_metrics(path) == d["metrics"]
+    assert baseline_metrics(str(path)) == d["metrics"]
     rc, out, err = run_cli(["advise", str(ROOT / "rules" / "mobile.rules"), "--baseline", str(path)])
     assert rc in (0, 1) and err == "", err
     assert "Model size on disk" in out
@@ -202,13 +203,16 @@ def test_atomic_write_leaves_the_old_file_when_interrupted(
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
 
 
-def test_read_metrics_refuses_other_files(tmp_path: Path) -> None:
-    from mcm.exceptions import MeasurementError
+def test_baseline_metrics_refuses_other_files(tmp_path: Path) -> None:
+    from mcm.exceptions import FactsError
 
     bad = tmp_path / "x.json"
-    bad.write_text(json.dumps({"schema": "other/1", "metrics": {}}))
-    with pytest.raises(MeasurementError, match=r"not a mcm\.measure/1 report"):
-        read_metrics(bad)
+    bad.write_text(json.dumps({"schema": "other/1", "metrics": {"latency_ms": "fast"}}))
+    with pytest.raises(FactsError, match=r"metric 'latency_ms' is 'fast', not a number"):
+        baseline_metrics(str(bad))
+    bad.write_text(json.dumps([1, 2]))
+    with pytest.raises(FactsError, match="expected an mcm measure report"):
+        baseline_metrics(str(bad))
 
 
 def _demo_onnx() -> Path:

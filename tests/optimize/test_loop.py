@@ -26,7 +26,7 @@ def _options(model: Path, out: Path, **extra: object) -> Options:
         "rules": (RULES,),
         "scenario": "mobile",
         "calib": demo.CALIB_PATH,
-        "eval": demo.EVAL_PATH,
+        "eval_set": demo.EVAL_PATH,
         **QUICK,
         **extra,
     }

@@ -1,119 +1,91 @@
-"""The candidates plot: a valid PNG with readable text (bitmap font), deterministic bytes."""
+"""The candidates plot: valid SVG 1.1 with escaped text, labels that do not overlap, deterministic text."""
 
 from __future__ import annotations
 
-import struct
-import zlib
-from pathlib import Path
+import xml.etree.ElementTree as ET
 
-import pytest
+from mcm.optimize import plot
 
-from mcm.optimize import bitmap_font, plot
+SVG = "{http://www.w3.org/2000/svg}"
 
-WHITE = (255, 255, 255)
-
-# the numbers of a real `mcm optimize` run on the demo model (x: latency vs ONNX Runtime FP32)
+# the numbers of a real `mcm optimize` run on the demo model (speed-up over ONNX Runtime FP32, size, accuracy)
 POINTS = [
-    plot.Point(1.0, 0.99722, 0.07533, "baseline", "onnxruntime fp32"),
-    plot.Point(0.5318, 0.99444, 0.02250, "kept", "int8_static"),
-    plot.Point(1.0386, 0.99722, 0.06151, "rejected", "int8_dynamic"),
-    plot.Point(0.9033, 0.99722, 0.03898, "rejected", "fp16"),
-    plot.Point(0.5345, 0.99722, 0.02248, "rejected", "pruning + int8_static"),
-    plot.Point(0.3635, 0.98889, 0.00956, "chosen", "structured_pruning + int8_static"),
-    plot.Point(0.3608, 0.97222, 0.00419, "rejected", "structured_pruning + distillation + int8_static"),
-    plot.Point(0.3981, 0.98889, 0.00956, "rejected", "structured_pruning + int8_static + ort_graph_opt"),
+    plot.Point(1.0, 0.07533, "baseline", "onnxruntime fp32", 0.99722),
+    plot.Point(1.8804, 0.02250, "kept", "int8_static", 0.99444),
+    plot.Point(0.9628, 0.06151, "rejected", "int8_dynamic", 0.99722),
+    plot.Point(1.1070, 0.03898, "rejected", "fp16", 0.99722),
+    plot.Point(1.8709, 0.02248, "rejected", "pruning + int8_static", 0.99722),
+    plot.Point(2.7510, 0.00956, "chosen", "structured_pruning + int8_static", 0.98889),
+    plot.Point(2.7716, 0.00419, "rejected", "structured_pruning + distillation + int8_static", 0.97222),
+    plot.Point(2.5119, 0.00956, "rejected", "structured_pruning + int8_static + ort_graph_opt", 0.98889),
 ]
+NO_ACCURACY = [plot.Point(p.speedup, p.size_mb, p.kind, p.name) for p in POINTS]
 
 
-def decode(data: bytes) -> tuple[int, int, list[list[tuple[int, int, int]]]]:
-    """Parse the PNG back: check the signature and the chunks' CRCs, return width, height and RGB rows."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, chunks = 8, []
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
-        (crc,) = struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])
-        assert crc == zlib.crc32(kind + body)
-        chunks.append((kind, body))
-        pos += 12 + length
-    assert chunks[0][0] == b"IHDR" and chunks[-1][0] == b"IEND"
-    width, height, depth, colour, _, _, _ = struct.unpack(">IIBBBBB", chunks[0][1])
-    assert (depth, colour) == (8, 2)
-    raw = zlib.decompress(b"".join(b for k, b in chunks if k == b"IDAT"))
-    stride = 1 + 3 * width
-    assert len(raw) == height * stride
-    rows = []
-    for y in range(height):
-        line = raw[y * stride : (y + 1) * stride]
-        assert line[0] == 0  # filter type None
-        rows.append([(line[1 + 3 * x], line[2 + 3 * x], line[3 + 3 * x]) for x in range(width)])
-    return width, height, rows
+def parse(points: list[plot.Point]) -> ET.Element:
+    root = ET.fromstring(plot.render(points).encode("utf-8"))
+    assert root.tag == f"{SVG}svg" and root.get("version") == "1.1"
+    assert (root.get("width"), root.get("height")) == (str(plot.W), str(plot.H))
+    return root
 
 
-def ink(rows: list[list[tuple[int, int, int]]], x0: int, y0: int, x1: int, y1: int) -> int:
-    """How many non-white pixels the box (x0, y0)-(x1, y1), ends excluded, holds."""
-    return sum(1 for y in range(y0, y1) for x in range(x0, x1) if rows[y][x] != WHITE)
+def texts(root: ET.Element) -> list[str]:
+    return [t.text or "" for t in root.iter(f"{SVG}text")]
 
 
-@pytest.fixture(scope="module")
-def image() -> tuple[int, int, list[list[tuple[int, int, int]]]]:
-    return decode(plot.render(POINTS))
+def test_svg_is_valid_and_has_title_axes_ticks_and_legend() -> None:
+    words = texts(parse(POINTS))
+    assert "Candidates: speed-up vs accuracy vs model size" in words
+    assert plot.X_TITLE in words and "accuracy" in words
+    assert "99 %" in words or "98 %" in words  # accuracy ticks, as the catalogue shows accuracy
+    assert any(w.endswith("x") and w[:-1].replace(".", "").isdigit() for w in words)  # speed-up ticks
+    assert {"colour: status", "dot area: model size", *plot.COLOURS} <= set(words)
 
 
-def test_png_is_valid_and_sized(image: tuple[int, int, list[list[tuple[int, int, int]]]]) -> None:
-    width, height, rows = image
-    assert (width, height) == (plot.W, plot.H)
-    assert len(rows) == height and all(len(r) == width for r in rows)
+def test_dots_carry_the_status_colours() -> None:
+    fills = {c.get("fill") for c in parse(POINTS).iter(f"{SVG}circle")}
+    assert set(plot.COLOURS.values()) <= fills
 
 
-def test_write_returns_the_caption(tmp_path: Path) -> None:
-    caption = plot.write(POINTS, tmp_path / "p.png")
-    assert "accuracy" in caption and "lower is faster" in caption
-    assert (tmp_path / "p.png").read_bytes() == plot.render(POINTS)
+def test_without_accuracy_the_y_axis_is_the_model_size() -> None:
+    root = parse(NO_ACCURACY)
+    words = texts(root)
+    assert "Candidates: speed-up vs model size" in words and "dot area: model size" not in words
+    assert any(w.endswith(" MB") for w in words)
+    assert "model size (" in plot.caption(NO_ACCURACY) and "accuracy (" in plot.caption(POINTS)
 
 
-def test_same_points_same_bytes() -> None:
+def test_same_points_same_text() -> None:
     assert plot.render(POINTS) == plot.render(list(POINTS))
     assert plot.render(POINTS) != plot.render(POINTS[:-1])
 
 
-def test_text_bands_have_ink(image: tuple[int, int, list[list[tuple[int, int, int]]]]) -> None:
-    width, height, rows = image
-    assert ink(rows, 0, 0, width, plot.PLOT_T - 16) > 200  # the title
-    assert ink(rows, plot.PLOT_L, plot.PLOT_B + 24, plot.PLOT_R, height) > 200  # the x-axis title
-    assert ink(rows, 0, plot.PLOT_T, 30, plot.PLOT_B) > 50  # the y-axis title, turned on its side
-    assert ink(rows, plot.PLOT_L, plot.PLOT_B + 6, plot.PLOT_R, plot.PLOT_B + 18) > 30  # x tick labels
-    assert ink(rows, 30, plot.PLOT_T, plot.PLOT_L - 6, plot.PLOT_B) > 30  # y tick labels
-    assert ink(rows, plot.LEGEND_X, plot.PLOT_T, width, plot.PLOT_B) > 300  # the legend
-
-
-def test_legend_shows_the_colours(image: tuple[int, int, list[list[tuple[int, int, int]]]]) -> None:
-    _, _, rows = image
-    legend = {rows[y][x] for y in range(plot.PLOT_T, plot.PLOT_B) for x in range(plot.LEGEND_X, plot.W)}
-    assert set(plot.COLOURS.values()) <= legend
+def test_labels_are_escaped_and_sanitized() -> None:
+    hostile = [
+        plot.Point(1.0, 0.1, "baseline", "a<b>&\"c'", 0.9),
+        plot.Point(2.0, 0.05, "odd-status", "x\x1b[31m\x00y", 0.8),
+    ]
+    text = plot.render(hostile)
+    assert "a&lt;b&gt;&amp;" in text and "\x1b" not in text and "\x00" not in text
+    words = texts(ET.fromstring(text.encode("utf-8")))
+    assert any(w.startswith("a<b>&") for w in words)
 
 
 def test_a_label_sits_beside_its_dot() -> None:
-    """Alone, a dot's label goes just to its right, in the dot's (darkened) colour; without a name, nothing."""
-    one = [plot.Point(0.5, 0.9, 1.0, "kept", "fp16"), plot.Point(1.0, 0.8, 1.0, "baseline")]
-    _, _, rows = decode(plot.render(one))
-    _, _, bare = decode(plot.render([plot.Point(0.5, 0.9, 1.0, "kept"), one[1]]))
-    (x0, x1), (y0, y1) = plot.ranges(one)
-    cx = plot.PLOT_L + round((0.5 - x0) / (x1 - x0) * (plot.PLOT_R - plot.PLOT_L))
-    cy = plot.PLOT_B - round((0.9 - y0) / (y1 - y0) * (plot.PLOT_B - plot.PLOT_T))
-    box = (cx + 19, cy - 8, cx + 19 + 40, cy + 8)  # right of a dot of radius 18
-    label_colour = plot._dark(plot.COLOURS["kept"], 0.55)
-
-    def label_pixels(image: list[list[tuple[int, int, int]]]) -> int:
-        return sum(image[y][x] == label_colour for y in range(box[1], box[3]) for x in range(box[0], box[2]))
-
-    assert label_pixels(rows) > 20 and label_pixels(bare) == 0
+    """Alone, a dot's label goes just to its right, in the dot's colour; without a name, no label."""
+    one = [plot.Point(2.0, 1.0, "kept", "fp16", 0.9), plot.Point(1.0, 1.0, "baseline", "", 0.8)]
+    axes = plot.Axes.of(one)
+    dots = [(p, axes.px(p.speedup), axes.py(plot.y_value(p, axes.y_metric)), 18.0) for p in one]
+    (label,) = plot.place_labels(dots, (plot.PLOT_L, plot.PLOT_T, plot.LEGEND_X, plot.PLOT_B))
+    x, y, text, colour = label
+    assert text == "fp16" and colour == plot.COLOURS["kept"]
+    assert dots[0][1] < x <= dots[0][1] + 18 + 6 and abs(y - dots[0][2]) < plot.FONT
 
 
 def test_labels_do_not_overlap_each_other() -> None:
-    dots = [(p, 300 + 3 * i, 200, 6) for i, p in enumerate(POINTS)]  # all piled up
-    placed = plot._place_labels(dots, (plot.PLOT_L, plot.PLOT_T, plot.LEGEND_X, plot.PLOT_B))
-    boxes = [(x, y, x + bitmap_font.text_width(t), y + bitmap_font.GLYPH_H) for x, y, t, _ in placed]
+    dots = [(p, 300.0 + 3 * i, 200.0, 6.0) for i, p in enumerate(POINTS)]  # all piled up
+    placed = plot.place_labels(dots, (plot.PLOT_L, plot.PLOT_T, plot.LEGEND_X, plot.PLOT_B))
+    boxes = [(x, y - plot.FONT, x + plot.text_width(t), y) for x, y, t, _ in placed]
     assert boxes and placed[0][2] == plot.abbreviate(POINTS[5].name)  # the chosen one is labelled first
     for i, a in enumerate(boxes):
         for b in boxes[i + 1 :]:
@@ -127,59 +99,20 @@ def test_abbreviate() -> None:
     assert plot.abbreviate("x" * 100) == "xxxxx"  # words are cut first
     cut = plot.abbreviate(" ".join(["ab"] * 40))  # then the end
     assert len(cut) == plot.LABEL_CHARS and cut.endswith("..")
-    assert plot.abbreviate("fp16 × 2") == "fp16 x 2"
+    assert plot.abbreviate("fp16 × 2") == "fp16 × 2"  # SVG text is Unicode
 
 
 def test_ticks_are_round() -> None:
-    assert [label for _, label in plot.ticks(0.29, 1.11)] == ["0.4", "0.6", "0.8", "1.0"]
-    assert [label for _, label in plot.ticks(0.9697, 0.9997)] == ["0.97", "0.98", "0.99"]
-    assert [v for v, _ in plot.ticks(0, 100)] == [0, 20, 40, 60, 80, 100]
+    assert plot.ticks(0.29, 1.11) == [0.4, 0.6, 0.8, 1.0]
+    assert plot.ticks(0.9697, 0.9997) == [0.97, 0.98, 0.99]
+    assert plot.ticks(0, 100) == [0, 20, 40, 60, 80, 100]
     assert len(plot.ticks(1.0, 1.0)) == 1
 
 
 def test_degenerate_inputs_render() -> None:
     for points in (
-        [plot.Point(1.0, 0.99, 0.0, "baseline", "onnxruntime fp32")],  # one point, no size
-        [plot.Point(1.0, 0.99, 0.1, "odd-status", "é→ü")],  # an unknown status, non-ASCII name
+        [plot.Point(1.0, 0.0, "baseline", "onnxruntime fp32", 0.99)],  # one point, no size
+        [plot.Point(1.0, 0.1, "odd-status", "é→ü", 0.99)],  # an unknown status, non-ASCII name
+        [plot.Point(1.0, 0.0, "baseline", "onnxruntime fp32")],  # no accuracy, no size
     ):
-        width, height, _ = decode(plot.render(points))
-        assert (width, height) == (plot.W, plot.H)
-
-
-def test_every_glyph_is_5_by_9() -> None:
-    assert sorted(bitmap_font.GLYPHS) == [chr(c) for c in range(32, 127)]
-    for ch, rows in bitmap_font.GLYPHS.items():
-        assert len(rows) == bitmap_font.GLYPH_H, ch
-        assert all(0 <= r < 1 << bitmap_font.GLYPH_W for r in rows), ch
-        assert ch == " " or any(rows), ch  # every visible character has ink
-
-
-def test_glyphs_are_distinct() -> None:
-    assert len(set(bitmap_font.GLYPHS.values())) == len(bitmap_font.GLYPHS)
-
-
-class Sheet:
-    def __init__(self) -> None:
-        self.on: set[tuple[int, int]] = set()
-
-    def set(self, x: int, y: int, rgb: tuple[int, int, int]) -> None:
-        self.on.add((x, y))
-
-
-def test_unknown_characters_fall_back() -> None:
-    assert bitmap_font.to_ascii("1.9× → 2 µs — café") == "1.9x -> 2 us - cafe"
-    assert bitmap_font.to_ascii("模型") == "??"
-    a, b = Sheet(), Sheet()
-    bitmap_font.draw_text(a, 0, 0, "×", (0, 0, 0))
-    bitmap_font.draw_text(b, 0, 0, "x", (0, 0, 0))
-    assert a.on == b.on and a.on
-
-
-def test_draw_text_box_scale_and_rotation() -> None:
-    flat, tall = Sheet(), Sheet()
-    assert bitmap_font.draw_text(flat, 10, 20, "Ag", (0, 0, 0), 2) == (22, 18)
-    assert all(10 <= x < 32 and 20 <= y < 38 for x, y in flat.on)
-    assert bitmap_font.draw_text(tall, 0, 0, "Ag", (0, 0, 0), vertical=True) == (9, 11)
-    assert all(0 <= x < 9 and 0 <= y < 11 for x, y in tall.on)
-    # turned anticlockwise: the first letter ends up at the bottom
-    assert max(y for _, y in tall.on) >= 6 and bitmap_font.text_width("Ag") == 11
+        assert "é→ü" in texts(parse(points)) or points[0].name == "onnxruntime fp32"

@@ -3,8 +3,6 @@ distillation export working models (slow: the ONNX exporter takes seconds)."""
 
 from __future__ import annotations
 
-import struct
-import zlib
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,7 @@ from torch import nn
 
 from mcm import demo
 from mcm.exceptions import OptimizeError
-from mcm.optimize import distillation, plot, pruning, structured_pruning
+from mcm.optimize import distillation, pruning, structured_pruning
 from mcm.optimize.base import Artifact, Context
 from mcm.optimize.loop import build_entry
 
@@ -134,17 +132,6 @@ def test_structured_pruning_refuses_what_it_cannot_prune() -> None:
 def test_torch_techniques_need_the_torch_model(tmp_path: Path) -> None:
     with pytest.raises(OptimizeError, match="needs the PyTorch model"):
         pruning.apply_artifact(Artifact(demo.ONNX_PATH), tmp_path, Context(train=demo.TRAIN_PATH))
-
-
-def test_plot_is_a_png(tmp_path: Path) -> None:
-    points = [plot.Point(1.0, 0.99, 0.07, "baseline"), plot.Point(0.5, 0.98, 0.02, "chosen")]
-    caption = plot.write(points, tmp_path / "p.png")
-    data = (tmp_path / "p.png").read_bytes()
-    assert data.startswith(b"\x89PNG\r\n\x1a\n") and "accuracy" in caption
-    width, height = struct.unpack(">II", data[16:24])
-    idat = data.index(b"IDAT")
-    (length,) = struct.unpack(">I", data[idat - 4 : idat])
-    assert len(zlib.decompress(data[idat + 4 : idat + 4 + length])) == height * (1 + 3 * width)
 
 
 @pytest.mark.slow

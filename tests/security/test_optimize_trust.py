@@ -219,7 +219,7 @@ def test_the_report_says_accuracy_was_not_measured(
     data = json.loads((tmp_path / "out" / "report.json").read_text())
     base = next(r for r in data["candidates"] if r["name"] == "onnxruntime fp32")
     assert "accuracy" not in base["metrics"] and base["unavailable"]["accuracy"] == "no --eval data"
-    assert base["vs_onnx_fp32"]["accuracy_drop_pp"] is None
+    assert base["vs_onnx_fp32"]["accuracy_drop"] is None
     markdown = (tmp_path / "out" / "report.md").read_text()
     assert "Accuracy not measured (no --eval data)" in markdown and "0.00 pp" not in markdown
     assert "0.00 pp" not in capsys.readouterr().out

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from mcm.files import write_atomic
 from mcm.measure.api import OnLatency, Progress, Settings, measure_model
-from mcm.measure.report import SCHEMA, MeasureReport, read_metrics
+from mcm.measure.report import SCHEMA, MeasureReport
 from mcm.measure.unavailable import Unavailable
 
 __all__ = [
@@ -23,6 +23,5 @@ __all__ = [
     "Settings",
     "Unavailable",
     "measure_model",
-    "read_metrics",
     "write_atomic",
 ]

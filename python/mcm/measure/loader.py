@@ -1,7 +1,7 @@
 """From what the user names (a file, an entry point, ``demo``, a Python object) to a :class:`Runner`.
 
 Loading is two steps so that the memory window can open between them: :func:`resolve` checks the name, refuses
-unsafe files and imports the runtime; :meth:`Source.open` loads the model. Model files are untrusted: pickled
+unsafe files and imports the runtime; :meth:`ModelSource.open` loads the model. Model files are untrusted: pickled
 checkpoints are only ever read with ``torch.load(weights_only=True)``, and one that needs more is refused with the
 reason; a safe state dict is refused too, since it holds weights but no architecture.
 """
@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -35,7 +35,7 @@ SUPPORTED = (
 
 
 @dataclass(frozen=True)
-class Source:
+class ModelSource:
     """A model ready to load: what it is (``format``), where it came from, and how to open it."""
 
     name: str
@@ -54,7 +54,7 @@ class Source:
         }
 
 
-def resolve(model: Any, *, example: Mapping[str, npt.NDArray[Any]] | None = None) -> Source:
+def resolve(model: Any, *, example: Mapping[str, npt.NDArray[Any]] | None = None) -> ModelSource:
     """Check ``model`` and import its runtime; raises :class:`ModelError` for anything that cannot be measured."""
     if isinstance(model, (str, os.PathLike)):
         return _resolve_name(os.fspath(model))
@@ -63,7 +63,7 @@ def resolve(model: Any, *, example: Mapping[str, npt.NDArray[Any]] | None = None
 
         arrays = None if example is None else list(example.values())
         name = type(model).__name__
-        return Source(
+        return ModelSource(
             name,
             "torch module",
             None,
@@ -73,25 +73,49 @@ def resolve(model: Any, *, example: Mapping[str, npt.NDArray[Any]] | None = None
         )
     if callable(model):
         name = getattr(model, "__qualname__", type(model).__name__)
-        return Source(name, "python callable", None, lambda t: CallableRunner(model, name, example))
+        return ModelSource(name, "python callable", None, lambda t: CallableRunner(model, name, example))
     raise ModelError(
         f"cannot measure a {type(model).__name__}: give {SUPPORTED}, a torch module or a callable"
     )
 
 
-def _resolve_name(text: str) -> Source:
+@dataclass(frozen=True)
+class Named:
+    """What a model argument names: ``kind`` is ``demo`` (``path`` is its ONNX file), ``file`` (``path``, a
+    regular file) or ``entry point`` (``text`` is ``package.module:factory``; ``path`` is None)."""
+
+    text: str
+    kind: str
+    path: Path | None
+
+
+def locate(text: str, supported: str = SUPPORTED) -> Named:
+    """What ``text`` names, the one reading of a model argument (``mcm measure`` and ``mcm optimize``); raises
+    :class:`ModelError` for a missing file or a directory (``supported`` says what to give instead) and
+    :class:`mcm.files.read.InputFileError` for a file that is not regular. Nothing is opened or imported."""
     if text == "demo":
         from mcm import demo
 
-        return _onnx(demo.ONNX_PATH, "demo")
+        return Named(text, "demo", demo.ONNX_PATH)
     path = Path(text)
     if not path.exists() and _ENTRY_POINT.match(text):
-        return _entry_point(text)
+        return Named(text, "entry point", None)
     if not path.exists():
-        raise ModelError(f"{text}: no such file (give {SUPPORTED})")
+        raise ModelError(f"{text}: no such file (give {supported})")
     if path.is_dir():
         raise ModelError(f"{text}: is a directory, not a model file")
     regular_file(path, "model file")  # a FIFO or a device would block or never end
+    return Named(text, "file", path)
+
+
+def _resolve_name(text: str) -> ModelSource:
+    named = locate(text)
+    if named.kind == "entry point":
+        return _entry_point(text)
+    assert named.path is not None
+    if named.kind == "demo":
+        return _onnx(named.path, "demo")
+    path = named.path
     suffix = path.suffix.lower()
     if suffix == ".onnx":
         return _onnx(path, text)
@@ -102,7 +126,7 @@ def _resolve_name(text: str) -> Source:
     raise ModelError(f"{text}: unsupported model file type '{suffix or 'none'}' (give {SUPPORTED})")
 
 
-def _onnx(path: Path, name: str) -> Source:
+def _onnx(path: Path, name: str) -> ModelSource:
     try:  # imported here, before the memory window opens
         import onnx  # noqa: F401
         import onnxruntime  # type: ignore[import-untyped]  # noqa: F401
@@ -112,19 +136,19 @@ def _onnx(path: Path, name: str) -> Source:
         ) from e
     from mcm.measure.onnx_runner import OnnxRunner
 
-    return Source(name, "onnx", path, lambda t: OnnxRunner(path, threads=t))
+    return ModelSource(name, "onnx", path, lambda t: OnnxRunner(path, threads=t))
 
 
-def _torch_file(path: Path, name: str, kind: str) -> Source:
+def _torch_file(path: Path, name: str, kind: str) -> ModelSource:
     _require_torch(name)
     from mcm.measure import torch_runner
 
     if kind == "torch.export":
         torch_archive.check(path)
-        return Source(name, kind, path, lambda t: torch_runner.load_exported(path, threads=t))
+        return ModelSource(name, kind, path, lambda t: torch_runner.load_exported(path, threads=t))
     if kind == "TorchScript":
         torch_archive.check_torchscript(path)
-        return Source(name, kind, path, lambda t: torch_runner.load_torchscript(path, threads=t))
+        return ModelSource(name, kind, path, lambda t: torch_runner.load_torchscript(path, threads=t))
     _refuse_checkpoint(path)
 
 
@@ -164,24 +188,38 @@ def _refuse_checkpoint(path: Path) -> NoReturn:
     )
 
 
-def _entry_point(text: str) -> Source:
+def factory(text: str) -> Callable[[], Any]:
+    """The factory a ``package.module:factory`` entry point names, its module imported; :class:`ModelError`
+    when the module cannot be imported or has no such callable."""
     module_name, _, attr = text.partition(":")
     try:
         module = importlib.import_module(module_name)
     except Exception as e:  # the user's module may raise anything while importing
         raise ModelError(f"{text}: cannot import {module_name} ({type(e).__name__}: {e})") from e
-    factory: Any = module
+    found: Any = module
     for part in attr.split("."):
-        factory = getattr(factory, part, None)
-    if not callable(factory):
+        found = getattr(found, part, None)
+    if not callable(found):
         raise ModelError(f"{text}: {module_name} has no callable '{attr}'")
+    return cast("Callable[[], Any]", found)
 
-    def build(threads: int) -> Runner:
-        try:
-            made = factory()
-        except Exception as e:  # the factory is user code
-            raise ModelError(f"{text}: the factory raised {type(e).__name__}: {e}") from e
-        model, example = (made[0], made[1]) if isinstance(made, tuple) and len(made) == 2 else (made, None)
+
+def build(text: str, make: Callable[[], Any] | None = None) -> tuple[Any, Any]:
+    """``(model, example inputs or None)`` from calling an entry point's factory (``make``, else
+    :func:`factory`'s): it returns the model, or ``(model, example)``. :class:`ModelError` when it raises."""
+    make = factory(text) if make is None else make
+    try:
+        made = make()
+    except Exception as e:  # the factory is user code
+        raise ModelError(f"{text}: the factory raised {type(e).__name__}: {e}") from e
+    return (made[0], made[1]) if isinstance(made, tuple) and len(made) == 2 else (made, None)
+
+
+def _entry_point(text: str) -> ModelSource:
+    make = factory(text)  # imported now, before the memory window opens
+
+    def open_runner(threads: int) -> Runner:
+        model, example = build(text, make)
         if _is_torch_module(model):
             from mcm.measure import torch_runner
 
@@ -198,7 +236,7 @@ def _entry_point(text: str) -> Source:
             f"{text}: the factory returned a {type(model).__name__}, not a torch module or a callable"
         )
 
-    return Source(text, "entry point", None, build)
+    return ModelSource(text, "entry point", None, open_runner)
 
 
 def _is_torch_module(obj: Any) -> bool:
@@ -235,4 +273,4 @@ def _count_tensors(obj: Any) -> int:
     return 1 if hasattr(obj, "numel") else 0
 
 
-__all__ = ["SUPPORTED", "Source", "resolve"]
+__all__ = ["SUPPORTED", "ModelSource", "Named", "build", "factory", "locate", "resolve"]

@@ -7,16 +7,13 @@ recorded, with the providers that were asked for, the ones that became active, a
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import numpy.typing as npt
 
 from mcm.exceptions import ModelError
 from mcm.measure import flops, gpu, params, size
 from mcm.measure.inputs import Dim, Feeds, InputSpec
-from mcm.measure.runner import Bound, as_arrays
+from mcm.measure.runner import Bound, HostRunner
 from mcm.measure.unavailable import Unavailable
 
 if TYPE_CHECKING:
@@ -51,7 +48,7 @@ def choose_providers(available: list[str], gpu_reason: str | None) -> tuple[list
     return [*chosen, "CPUExecutionProvider"], notes
 
 
-class OnnxRunner:
+class OnnxRunner(HostRunner):
     """One ``InferenceSession`` over a checked ONNX file."""
 
     kind = "onnxruntime"
@@ -95,18 +92,8 @@ class OnnxRunner:
         self._version = ort.__version__
         self._model: onnx.ModelProto | None = None
 
-    @property
-    def inputs(self) -> tuple[InputSpec, ...]:
-        return self._inputs
-
-    def session(self) -> contextlib.AbstractContextManager[None]:
-        return contextlib.nullcontext()
-
     def bind(self, feeds: Feeds) -> Bound:
         return self._session.run, (None, dict(feeds))
-
-    def outputs(self, result: Any) -> list[npt.NDArray[Any]]:
-        return as_arrays(result)
 
     def describe(self) -> dict[str, Any]:
         return {

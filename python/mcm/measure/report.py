@@ -9,7 +9,6 @@ memory, health, stability, power, cost, accuracy, runtime, provenance) and the w
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,26 +86,6 @@ def split_metrics(values: Mapping[str, float | Unavailable]) -> tuple[dict[str, 
     return measured, missing
 
 
-def read_metrics(path: str | os.PathLike[str]) -> dict[str, float]:
-    """The ``metrics`` object of a report file, checked against the schema (for ``mcm advise --baseline``); the
-    file is read as :func:`mcm.files.read.json_limited` reads JSON (a regular file, its size and depth capped)."""
-    from mcm.files.read import InputFileError, json_limited
-
-    try:
-        doc = json_limited(path, what="measurement report")
-    except InputFileError as e:
-        raise MeasurementError(f"{path}: cannot read a measurement report ({e.reason})") from e
-    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
-        found = doc.get("schema") if isinstance(doc, dict) else type(doc).__name__
-        raise MeasurementError(f"{path}: not a {SCHEMA} report (schema: {found!r})")
-    values = doc.get("metrics")
-    if not isinstance(values, dict) or not all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) for v in values.values()
-    ):
-        raise MeasurementError(f"{path}: 'metrics' must map metric names to numbers")
-    return {str(k): float(v) for k, v in values.items()}
-
-
 def _plain(obj: Any) -> Any:
     """Numpy scalars and arrays, tuples, paths and non-finite floats as plain JSON values (non-finite → None)."""
     if isinstance(obj, Mapping):
@@ -126,4 +105,4 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
-__all__ = ["NOT_MEASURED", "SCHEMA", "MeasureReport", "read_metrics", "split_metrics"]
+__all__ = ["NOT_MEASURED", "SCHEMA", "MeasureReport", "split_metrics"]

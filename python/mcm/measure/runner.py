@@ -84,7 +84,24 @@ def as_arrays(result: Any) -> list[npt.NDArray[Any]]:
     return [np.asarray(result)]
 
 
-class CallableRunner:
+class HostRunner:
+    """What a runner without a session of its own, whose calls return host values, shares (ONNX Runtime, a
+    Python callable): its inputs as read at load, a session that changes nothing, results as numpy arrays."""
+
+    _inputs: tuple[InputSpec, ...]
+
+    @property
+    def inputs(self) -> tuple[InputSpec, ...]:
+        return self._inputs
+
+    def session(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def outputs(self, result: Any) -> list[npt.NDArray[Any]]:
+        return as_arrays(result)
+
+
+class CallableRunner(HostRunner):
     """Any Python callable, called with one positional array per input."""
 
     kind = "python"
@@ -103,18 +120,8 @@ class CallableRunner:
         else:
             self._inputs = tuple(InputSpec(p, None, None) for p in _positional(fn))
 
-    @property
-    def inputs(self) -> tuple[InputSpec, ...]:
-        return self._inputs
-
-    def session(self) -> contextlib.AbstractContextManager[None]:
-        return contextlib.nullcontext()
-
     def bind(self, feeds: Feeds) -> Bound:
         return self._fn, tuple(feeds[s.name] for s in self._inputs)
-
-    def outputs(self, result: Any) -> list[npt.NDArray[Any]]:
-        return as_arrays(result)
 
     def describe(self) -> dict[str, Any]:
         return {"runtime": "python", "callable": self.name, "device": "cpu"}
@@ -145,4 +152,4 @@ def _positional(fn: Callable[..., Any]) -> Sequence[str]:
     return names or ["x"]
 
 
-__all__ = ["Bound", "CallableRunner", "Runner", "as_arrays"]
+__all__ = ["Bound", "CallableRunner", "HostRunner", "Runner", "as_arrays"]

@@ -28,7 +28,7 @@ class Context:
     threads: int = 1
     calib: Path | None = None
     train: Path | None = None
-    eval: Path | None = None
+    eval_set: Path | None = None
     cpu_flags: Mapping[str, bool] = field(default_factory=dict)
     arch: str = ""
     #: An example input (batch 1) for exporting PyTorch models.

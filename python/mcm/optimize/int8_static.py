@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mcm.exceptions import OptimizeError
+from mcm.measure.environment import cpu_arch, int8_dot_product
 from mcm.measure.inputs import load_npz
 from mcm.optimize import graph
 from mcm.optimize.base import Applied, Artifact, need_data, need_onnx, quiet
@@ -54,8 +55,8 @@ class Types:
 
 def choose_types(flags: Mapping[str, bool], arch: str) -> Types:
     """INT8 types for a CPU with these flags (``mcm.measure.environment.cpu()["flags"]``) and architecture."""
-    vnni = bool(flags.get("avx512_vnni") or flags.get("avx_vnni") or flags.get("amx_int8"))
-    if arch in ("aarch64", "arm64") or flags.get("asimd"):
+    vnni = int8_dot_product(flags)
+    if cpu_arch(arch) == "arm64" or flags.get("asimd"):
         return Types("S8", "S8", False, "ARM: signed activations and weights (S8S8 kernels)")
     if vnni:
         return Types("U8", "S8", False, "x86 with VNNI: unsigned activations, signed 8-bit weights")
@@ -76,56 +77,15 @@ def apply(
     arch: str,
 ) -> Applied:
     """Write ``out_dir/model.onnx``: ``input_path`` quantized to INT8 with calibration data ``calib`` (.npz)."""
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static  # type: ignore[import-untyped]
-
     need_onnx(input_path, NAME)
     calib_path = need_data(calib, NAME, "calibration data (a few hundred real inputs)", "--calib")
     model = graph.load(input_path)
     names = [i.name for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}]
     arrays = _calibration_arrays(calib_path, names)
     types = choose_types(flags, arch)
-    qtype = {"U8": QuantType.QUInt8, "S8": QuantType.QInt8}
-
-    class Reader(CalibrationDataReader):  # type: ignore[misc]
-        def __init__(self) -> None:
-            self._batches: Iterator[dict[str, npt.NDArray[Any]]] = _batches(arrays)
-
-        def get_next(self) -> dict[str, npt.NDArray[Any]] | None:
-            return next(self._batches, None)
-
     out = out_dir / "model.onnx"
-    with (
-        tempfile.TemporaryDirectory(prefix=".int8-", dir=out_dir) as tmp,
-        warnings.catch_warnings(),
-        quiet(),
-    ):
-        warnings.simplefilter("ignore")
-        prepared = Path(tmp).resolve() / "prepared.onnx"
-        fallback = _pre_process(input_path.resolve(), prepared)
-        shallow = _shallow_convs(graph.load(prepared))
-        qdq = prepared.with_name("qdq.onnx")
-        try:
-            quantize_static(
-                str(prepared),
-                str(qdq),
-                Reader(),
-                quant_format=QuantFormat.QDQ,
-                per_channel=True,
-                reduce_range=types.reduce_range,
-                activation_type=qtype[types.activation],
-                weight_type=qtype[types.weight],
-                nodes_to_exclude=list(shallow),
-            )
-            # QDQ pairs folded into QLinear ops: smaller, any x86/ARM CPU
-            graph.optimized(qdq, out, "extended")
-        except Exception as e:  # the library's failure on this model: a reason, not a traceback
-            raise OptimizeError(f"{NAME}: ONNX Runtime could not quantize this model ({_reason(e)})") from e
-    summary = graph.int8_summary(graph.op_counts(graph.load(out)))
-    if summary["int8_ops"] == 0:
-        raise OptimizeError(
-            f"{NAME}: no operator runs in INT8 after ONNX Runtime's optimization "
-            f"({summary['float_ops']} stay in floating point)"
-        )
+    fallback, shallow = _quantize(input_path, out, arrays, types)
+    summary = _int8_summary(out)
     rows = next(iter(arrays.values())).shape[0]
     return Applied(
         NAME,
@@ -146,6 +106,68 @@ def apply(
         notes=() if fallback is None else (fallback,),
         checks={**summary, "activation_type": types.activation, "weight_type": types.weight},
     )
+
+
+def _quantize(
+    input_path: Path, out: Path, arrays: dict[str, npt.NDArray[Any]], types: Types
+) -> tuple[str | None, dict[str, int]]:
+    """Pre-process, quantize to QDQ (shallow first convolutions kept in FP32) and save the QLinear form to
+    ``out``, in a temporary directory beside it; returns the pre-processing note and the convolutions kept."""
+    from onnxruntime.quantization import QuantFormat, QuantType, quantize_static  # type: ignore[import-untyped]
+
+    qtype = {"U8": QuantType.QUInt8, "S8": QuantType.QInt8}
+    with (
+        tempfile.TemporaryDirectory(prefix=".int8-", dir=out.parent) as tmp,
+        warnings.catch_warnings(),
+        quiet(),
+    ):
+        warnings.simplefilter("ignore")
+        prepared = Path(tmp).resolve() / "prepared.onnx"
+        fallback = _pre_process(input_path.resolve(), prepared)
+        shallow = _shallow_convs(graph.load(prepared))
+        qdq = prepared.with_name("qdq.onnx")
+        try:
+            quantize_static(
+                str(prepared),
+                str(qdq),
+                _reader(arrays),
+                quant_format=QuantFormat.QDQ,
+                per_channel=True,
+                reduce_range=types.reduce_range,
+                activation_type=qtype[types.activation],
+                weight_type=qtype[types.weight],
+                nodes_to_exclude=list(shallow),
+            )
+            # QDQ pairs folded into QLinear ops: smaller, any x86/ARM CPU
+            graph.optimized(qdq, out, "extended")
+        except Exception as e:  # the library's failure on this model: a reason, not a traceback
+            raise OptimizeError(f"{NAME}: ONNX Runtime could not quantize this model ({_reason(e)})") from e
+    return fallback, shallow
+
+
+def _reader(arrays: dict[str, npt.NDArray[Any]]) -> Any:
+    """A calibration data reader handing ONNX Runtime the arrays in batches of :data:`CALIB_BATCH`."""
+    from onnxruntime.quantization import CalibrationDataReader
+
+    class Reader(CalibrationDataReader):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self._batches: Iterator[dict[str, npt.NDArray[Any]]] = _batches(arrays)
+
+        def get_next(self) -> dict[str, npt.NDArray[Any]] | None:
+            return next(self._batches, None)
+
+    return Reader()
+
+
+def _int8_summary(out: Path) -> dict[str, int]:
+    """The INT8 / floating-point operator counts of the saved model; refuses one with no INT8 operator."""
+    summary = graph.int8_summary(graph.op_counts(graph.load(out)))
+    if summary["int8_ops"] == 0:
+        raise OptimizeError(
+            f"{NAME}: no operator runs in INT8 after ONNX Runtime's optimization "
+            f"({summary['float_ops']} stay in floating point)"
+        )
+    return summary
 
 
 def _pre_process(model: Path, prepared: Path) -> str | None:

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from mcm.exceptions import McmError, OptimizeError
-from mcm.files.read import regular_file
+from mcm.metrics import format_value
 from mcm.optimize import techniques
 from mcm.optimize.base import Applied, Artifact, Context
+from mcm.units import format_quantity
 
 #: A step is "slower" when its throughput falls below this fraction of the model it replaces (timing noise).
 NOISE = 0.95
@@ -31,6 +32,8 @@ NOISE = 0.95
 MIN_GAIN = 1.05
 
 Say = Callable[[str], None]
+#: What ``mcm optimize`` takes as its model.
+SUPPORTED = "an .onnx file, a PyTorch entry point (package.module:factory) or demo"
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ class Options:
     #: Extra or overriding constraints, as `mcm advise --constraint` takes them (``"latency_ms<5 ms"``).
     constraints: tuple[str, ...] = ()
     calib: Path | None = None
-    eval: Path | None = None
+    eval_set: Path | None = None
     train: Path | None = None
     budget_s: float = 600.0
     threads: int = 1
@@ -58,7 +61,8 @@ class Options:
 
 @dataclass
 class Candidate:
-    """One measured model: its technique chain, metrics, verdict and the rules that drove it.
+    """One model of the loop (a baseline, or a technique chain tried or skipped): its chain, metrics, verdict and
+    the rules that drove it.
 
     ``torch_stage`` is the PyTorch form of the chain's first ``torch_len`` techniques (the weight-level steps);
     the rest of the chain are ONNX-level steps applied on top of its export."""
@@ -66,7 +70,7 @@ class Candidate:
     name: str
     chain: tuple[str, ...]
     model: Artifact | None
-    status: str  # baseline | kept | rejected | failed | skipped
+    status: str  # baseline | kept | rejected | failed | skipped (and "measured" until it is judged)
     reason: str = ""
     metrics: dict[str, float] = field(default_factory=dict)
     applied: list[Applied] = field(default_factory=list)
@@ -78,6 +82,8 @@ class Candidate:
     torch_len: int = 0
     #: Why a metric was not measured, by name (``accuracy``: ``no --eval data``).
     unavailable: dict[str, str] = field(default_factory=dict)
+    #: The batch size whose rate is ``metrics["throughput_qps"]`` (the best of those timed), when measured.
+    throughput_batch: int | None = None
 
 
 @dataclass
@@ -96,7 +102,7 @@ class Result:
 
 
 @dataclass(frozen=True)
-class Source:
+class OptimizeInput:
     """The model to optimize: its ONNX file, and the PyTorch form when there is one."""
 
     onnx: Path
@@ -110,7 +116,7 @@ def run(opts: Options, say: Say) -> Result:
     from mcm.files import OutputError, staged_directory
     from mcm.optimize import report
 
-    for flag, path in (("--calib", opts.calib), ("--eval", opts.eval), ("--train", opts.train)):
+    for flag, path in (("--calib", opts.calib), ("--eval", opts.eval_set), ("--train", opts.train)):
         if path is not None and not path.is_file():
             raise OptimizeError(f"{flag} {path}: no such file")
     try:
@@ -147,14 +153,7 @@ class _Loop:
         self.started = time.monotonic()
 
     def run(self) -> Result:
-        opts = self.opts
-        eager = None
-        if self.source.torch_module is not None:
-            self.say("measuring the PyTorch eager baseline")
-            eager = self._measured(
-                Candidate("torch eager", (), None, "baseline", source="framework baseline"),
-                self.source.torch_entry or self.source.torch_module,
-            )
+        eager = self._eager()
         self.say("measuring the ONNX Runtime FP32 baseline")
         model = Artifact(self.source.onnx, self.source.torch_module)
         base = Candidate("onnxruntime fp32", (), model, "baseline", source="runtime baseline")
@@ -164,15 +163,38 @@ class _Loop:
         self.tried: set[str] = set()
         queue = self._queue(self._advise(base))
         self.say(_constraint_line(base))
+        best, stop = self._search(base, queue)
+        return Result(
+            self.opts,
+            [c for c in self.candidates if c is not base and c is not eager],
+            best,
+            eager,
+            base,
+            stop,
+            self.env,
+            self.provenance,
+            _meets(best, strict=self.opts.strict),
+        )
+
+    def _eager(self) -> Candidate | None:
+        """The PyTorch eager baseline, measured when the model has a PyTorch form."""
+        if self.source.torch_module is None:
+            return None
+        self.say("measuring the PyTorch eager baseline")
+        return self._measured(
+            Candidate("torch eager", (), None, "baseline", source="framework baseline"),
+            self.source.torch_entry or self.source.torch_module,
+        )
+
+    def _search(self, base: Candidate, queue: list[tuple[str, str]]) -> tuple[Candidate, str]:
+        """Try the queued techniques, each on the newest kept model it combines with, until every hard
+        constraint holds, the queue is empty or the budget is spent; returns the best model and why it stopped."""
         best, lineage = base, [base]
-        stop = "every candidate technique was tried"
         while queue:
             if self._met(best):
-                stop = "every hard constraint holds"
-                break
-            if time.monotonic() - self.started > opts.budget_s:
-                stop = f"the budget ({opts.budget_s:.0f} s) ran out"
-                break
+                return best, "every hard constraint holds"
+            if time.monotonic() - self.started > self.opts.budget_s:
+                return best, f"the budget ({format_quantity(self.opts.budget_s, 's', 3)}) ran out"
             technique, source = queue.pop(0)
             parent = self._parent(technique, lineage)
             cand = self._step(technique, source, parent)
@@ -184,20 +206,7 @@ class _Loop:
                     lineage = [*lineage[: lineage.index(parent) + 1], cand]
                     queue += self._queue(decision)
             self.say(f"  {cand.status}: {cand.reason}")
-        return Result(
-            opts,
-            [c for c in self.candidates if c is not base and c is not eager],
-            best,
-            eager,
-            base,
-            stop,
-            self.env,
-            self.provenance,
-            not any(
-                c["hard"] and (c["status"] == "violated" or (opts.strict and c["status"] == "unknown"))
-                for c in best.constraints
-            ),
-        )
+        return best, "every candidate technique was tried"
 
     def _step(self, technique: str, source: str, parent: Candidate) -> Candidate:
         """Apply ``technique`` on ``parent``: ONNX-level steps on its file; weight-level steps on its PyTorch
@@ -249,7 +258,7 @@ class _Loop:
         report = measure_model(
             model,
             batches=(1, self.opts.batch),
-            data=self.ctx.eval,
+            data=self.ctx.eval_set,
             threads=self.opts.threads,
             min_time=self.opts.min_time,
             min_count=self.opts.min_count,
@@ -258,23 +267,21 @@ class _Loop:
             raise KeyboardInterrupt
         if report.partial:
             raise OptimizeError(f"{cand.name}: measurement stopped early ({report.stop_reason})")
-        by_batch = report.sections.get("throughput", {}).get("by_batch", {})
+        offline = report.sections.get("throughput", {}).get("offline")
         cand.metrics = dict(report.metrics)
-        cand.metrics["throughput_batch_qps"] = float(by_batch.get(str(self.opts.batch), 0.0))
+        cand.throughput_batch = offline.get("batch") if isinstance(offline, dict) else None
         cand.unavailable = dict(report.unavailable)
-        if self.ctx.eval is None:
+        if self.ctx.eval_set is None:
             cand.unavailable["accuracy"] = "no --eval data"
         self.provenance: dict[str, Any] = report.sections.get("provenance", {})
         self.candidates.append(cand)
         return cand
 
     def _advise(self, cand: Candidate) -> Any:
-        facts = {k: v for k, v in cand.metrics.items() if k != "throughput_batch_qps"}
-        base = {k: v for k, v in self.baseline.metrics.items() if k != "throughput_batch_qps"}
         decision = self.advisor.advise(
             self.opts.scenario,
-            measured=facts,
-            baseline=base,
+            measured=cand.metrics,
+            baseline=self.baseline.metrics,
             constraints=self.opts.constraints,
             env=self.env,
             data={"calibration": self.ctx.calib is not None, "training": self.ctx.train is not None},
@@ -349,8 +356,9 @@ class _Loop:
             return "rejected", f"violates a hard constraint: {numbers}"
         if drop is None and "accuracy" in self.baseline.metrics:
             return "rejected", f"its accuracy could not be measured: {numbers}"
-        if drop is not None and not drop <= self.opts.max_accuracy_drop_pp:
-            return "rejected", f"accuracy drop above {self.opts.max_accuracy_drop_pp} pp: {numbers}"
+        limit = self.opts.max_accuracy_drop_pp / 100  # a fraction, as the catalogue's accuracy_drop
+        if drop is not None and not drop <= limit:
+            return "rejected", f"accuracy drop above {format_value('accuracy_drop', limit)}: {numbers}"
         if not speed >= NOISE:
             return "rejected", f"slower: {numbers}"
         if speed < MIN_GAIN and size > 1 / MIN_GAIN:
@@ -358,12 +366,12 @@ class _Loop:
         return "kept", numbers
 
     def _accuracy(self, cand: Candidate) -> tuple[float | None, str]:
-        """The accuracy drop from the FP32 baseline in pp, and how to say it; None when either was not measured
-        (then the words say why, never 0)."""
+        """The accuracy drop from the FP32 baseline (the catalogue's ``accuracy_drop``, a fraction), and how to
+        say it; None when either was not measured (then the words say why, never 0)."""
         base, new = self.baseline.metrics.get("accuracy"), cand.metrics.get("accuracy")
         if base is not None and new is not None:
-            drop = 100 * (base - new)
-            return drop, f"accuracy drop {drop:.2f} pp vs FP32"
+            drop = base - new
+            return drop, f"accuracy drop {format_value('accuracy_drop', drop)} vs FP32"
         missing = cand if new is None else self.baseline
         why = missing.unavailable.get("accuracy", "no reason given")
         return None, f"accuracy not measured ({why if missing is cand else 'for the FP32 baseline: ' + why})"
@@ -376,7 +384,7 @@ class _Loop:
             candidate,
             batch=self.opts.batch,
             threads=self.opts.threads,
-            data=self.ctx.eval or self.ctx.calib,
+            data=self.ctx.eval_set or self.ctx.calib,
             round_time=max(0.01, self.opts.min_time / 5),
         )
 
@@ -385,45 +393,41 @@ class _Loop:
         return bool(hard) and all(c["status"] == "met" for c in hard)
 
 
-def resolve(model: str, work: Path) -> Source:
-    """``demo``, an ``.onnx`` file, or a PyTorch entry point (exported to ONNX into ``work``)."""
+def resolve(model: str, work: Path) -> OptimizeInput:
+    """``demo``, an ``.onnx`` file, or a PyTorch entry point (exported to ONNX into ``work``); the argument is
+    read as ``mcm measure`` reads it (:func:`mcm.measure.loader.locate`)."""
     from mcm import demo
+    from mcm.measure import loader
 
-    if model == "demo":
+    named = loader.locate(model, SUPPORTED)
+    if named.kind == "demo":
         module, example = build_entry(demo.ENTRY_POINT)
-        return Source(demo.ONNX_PATH, module, demo.ENTRY_POINT, example)
-    path = Path(model)
-    if path.suffix.lower() == ".onnx":
-        return Source(regular_file(path, "model file").resolve())
-    if ":" in model and not path.exists():
+        return OptimizeInput(demo.ONNX_PATH, module, demo.ENTRY_POINT, example)
+    if named.kind == "file" and named.path is not None and named.path.suffix.lower() == ".onnx":
+        return OptimizeInput(named.path.resolve())
+    if named.kind == "entry point":
         from mcm.optimize import export
 
         module, example = build_entry(model)
         if example is None:
             raise OptimizeError(f"{model}: the factory must return (module, (example_input,)) to export it")
         exported = export.to_onnx(module, example, work / "exported")
-        return Source(exported, module, model, example)
-    raise OptimizeError(
-        f"{model}: give an .onnx file, a PyTorch entry point (package.module:factory) or demo"
-    )
+        return OptimizeInput(exported, module, model, example)
+    raise OptimizeError(f"{model}: give {SUPPORTED}")
 
 
 def build_entry(entry: str) -> tuple[Any, Any]:
-    """``(module, example input or None)`` from a ``package.module:factory`` entry point."""
-    import importlib
+    """``(module, its first example input or None)`` from a ``package.module:factory`` entry point
+    (:func:`mcm.measure.loader.build`)."""
+    from mcm.measure import loader
 
-    module_name, _, attr = entry.partition(":")
-    try:
-        built = getattr(importlib.import_module(module_name), attr)()
-    except (ImportError, AttributeError) as e:
-        raise OptimizeError(f"{entry}: cannot load the entry point ({e})") from e
-    if isinstance(built, tuple):
-        example = built[1][0] if len(built) > 1 and isinstance(built[1], tuple) else None
-        return built[0], example
-    return built, None
+    module, example = loader.build(entry)
+    if isinstance(example, (tuple, list)):
+        example = example[0] if example else None
+    return module, example
 
 
-def _context(opts: Options, source: Source) -> Context:
+def _context(opts: Options, source: OptimizeInput) -> Context:
     from mcm import demo
     from mcm.measure.environment import cpu
 
@@ -434,7 +438,7 @@ def _context(opts: Options, source: Source) -> Context:
         threads=opts.threads,
         calib=opts.calib or (demo.CALIB_PATH if is_demo else None),
         train=opts.train or (demo.TRAIN_PATH if is_demo else None),
-        eval=opts.eval or (demo.EVAL_PATH if is_demo else None),
+        eval_set=opts.eval_set or (demo.EVAL_PATH if is_demo else None),
         cpu_flags=flags,
         arch=str(info["arch"]),
         example=source.example,
@@ -447,7 +451,7 @@ def _mkdir(path: Path) -> Path:
 
 
 def _env(provenance: dict[str, Any]) -> dict[str, bool | float | str]:
-    from mcm.cli.measured_facts import env_facts
+    from mcm.measure.environment import env_facts
 
     return env_facts(provenance)
 
@@ -457,11 +461,22 @@ def _unhealthy(metrics: dict[str, float], baseline: dict[str, float]) -> str | N
     baseline's on the same inputs), or None."""
     bad, base_bad = metrics.get("nan_inf_count", 0.0), baseline.get("nan_inf_count", 0.0)
     if not bad <= base_bad:
-        return f"numerically broken: its outputs hold {bad:,.0f} NaN/Inf values (the FP32 baseline's: {base_bad:,.0f})"
+        return (
+            f"numerically broken: its outputs hold {format_value('nan_inf_count', bad)} NaN/Inf values "
+            f"(the FP32 baseline's: {format_value('nan_inf_count', base_bad)})"
+        )
     rate, base_rate = metrics.get("error_rate", 0.0), baseline.get("error_rate", 0.0)
     if not rate <= base_rate:
         return f"{rate:.1%} of its calls raised (the FP32 baseline's: {base_rate:.1%})"
     return None
+
+
+def _meets(best: Candidate, *, strict: bool) -> bool:
+    """No hard constraint violated (with ``strict``, none unknown either)."""
+    return not any(
+        c["hard"] and (c["status"] == "violated" or (strict and c["status"] == "unknown"))
+        for c in best.constraints
+    )
 
 
 def _constraint_line(cand: Candidate) -> str:

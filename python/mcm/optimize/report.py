@@ -8,12 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from mcm.files import write_all
+from mcm.files.write import StrPath
+from mcm.metrics import format_value
 from mcm.optimize import pareto, plot
 from mcm.optimize.loop import Candidate, Result
 from mcm.sanitize import inline
 from mcm.sanitize import markdown as md
 
 SCHEMA = "mcm.optimize/1"
+#: The candidates' scatter (:mod:`mcm.optimize.plot`).
+PLOT_FILE = "candidates.svg"
 
 
 def to_dict(result: Result) -> dict[str, Any]:
@@ -66,6 +70,7 @@ def _row(c: Candidate, base: Candidate, eager: Candidate | None, on_front: bool)
         ],
         "applied": [a.to_dict() for a in c.applied],
         "paired_speedup": c.paired,
+        "throughput_batch": c.throughput_batch,
     }
     if m:
         row["vs_onnx_fp32"] = _ratios(m, base.metrics)
@@ -74,22 +79,24 @@ def _row(c: Candidate, base: Candidate, eager: Candidate | None, on_front: bool)
     return row
 
 
-#: The metrics each candidate's row shows (with the reason for each one not measured).
-_SHOWN = ("latency_ms", "throughput_batch_qps", "model_size_mb", "memory_mb", "accuracy")
+#: The metrics each candidate's row shows (with the reason for each one not measured), catalogue names and units;
+#: ``throughput_qps`` is the best of the batch sizes timed, the row's ``throughput_batch`` says which.
+_SHOWN = ("latency_ms", "throughput_qps", "model_size_mb", "memory_mb", "accuracy")
 
 
 def _ratios(m: dict[str, float], ref: dict[str, float]) -> dict[str, float | None]:
-    """Ratios to a reference; the accuracy drop is None (JSON null) when either accuracy was not measured."""
-    out: dict[str, float | None] = {}
-    if ref.get("throughput_batch_qps"):
-        out["throughput_x"] = m.get("throughput_batch_qps", 0.0) / ref["throughput_batch_qps"]
-    if ref.get("latency_ms"):
-        out["latency_speedup_x"] = ref["latency_ms"] / m["latency_ms"] if m.get("latency_ms") else 0.0
-    if ref.get("model_size_mb") and "model_size_mb" in m:
-        out["size_x"] = m["model_size_mb"] / ref["model_size_mb"]
-    measured = "accuracy" in ref and "accuracy" in m
-    out["accuracy_drop_pp"] = 100 * (ref["accuracy"] - m["accuracy"]) if measured else None
-    return out
+    """Ratios to a reference, and the catalogue's ``accuracy_drop`` from it (a fraction: 0.03 for 3 pp); None
+    (JSON null) where either side was not measured, never 0."""
+
+    def ratio(a: float | None, b: float | None) -> float | None:
+        return a / b if a is not None and b else None
+
+    return {
+        "throughput_x": ratio(m.get("throughput_qps"), ref.get("throughput_qps")),
+        "latency_speedup_x": ratio(ref.get("latency_ms"), m.get("latency_ms")),
+        "size_x": ratio(m.get("model_size_mb"), ref.get("model_size_mb")),
+        "accuracy_drop": ref["accuracy"] - m["accuracy"] if "accuracy" in ref and "accuracy" in m else None,
+    }
 
 
 def markdown(data: dict[str, Any]) -> str:
@@ -101,25 +108,25 @@ def markdown(data: dict[str, Any]) -> str:
         "",
         f"Chosen: **{md(data['chosen']['name'])}** → `model.onnx`. Stopped: {md(data['stop_reason'])}. "
         f"Hard constraints: {'hold' if data['meets_constraints'] else 'NOT met'}{md(_unknown(data))}. "
-        f"{data['threads']} thread(s); throughput at batch {b}. Speed ratios from separate measurements drift "
-        "on a shared machine; the paired column times both models in alternating rounds of one window "
-        "(what keep/reject decisions use).",
+        f"{data['threads']} thread(s); throughput is the best of batch 1 and batch {b} (the batch in brackets); "
+        f"paired speed at batch {b}. Speed ratios from separate measurements drift on a shared machine; the paired "
+        "column times both models in alternating rounds of one window (what keep/reject decisions use).",
         *_accuracy_note(data),
         "",
-        f"| candidate | status | latency b1 (ms) | throughput b{b} (/s) | × ORT FP32 | × ORT FP32 paired "
-        "| × eager | size (MB) | size × | memory (MB) | accuracy | drop (pp) | constraints | Pareto |",
+        "| candidate | status | latency b1 | throughput | × ORT FP32 | × ORT FP32 paired "
+        "| × eager | size | size × | memory | accuracy | drop | constraints | Pareto |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in data["candidates"]:
         m, vo, ve = r["metrics"], r.get("vs_onnx_fp32", {}), r.get("vs_eager", {})
         cons = ", ".join(f"{c['metric']} {c['status']}" for c in r["constraints"] if c["hard"]) or "—"
         lines.append(
-            f"| {md(r['name'])} | {md(r['status'])} | {_f(m.get('latency_ms'), 3)} "
-            f"| {_f(m.get('throughput_batch_qps'), 0)} "
-            f"| {_f(vo.get('throughput_x'), 2)} | {_f(r['paired_speedup'].get('vs_onnx_fp32'), 2)} "
-            f"| {_f(ve.get('throughput_x'), 2)} | {_f(m.get('model_size_mb'), 4)} "
-            f"| {_f(vo.get('size_x'), 2)} | {_f(m.get('memory_mb'), 1)} | {_f(m.get('accuracy'), 4)} "
-            f"| {_f(vo.get('accuracy_drop_pp'), 2)} | {md(cons)} | {'yes' if r['on_pareto_front'] else ''} |"
+            f"| {md(r['name'])} | {md(r['status'])} | {_v(m, 'latency_ms')} | {_throughput(r)} "
+            f"| {_x(vo.get('throughput_x'))} | {_x(r['paired_speedup'].get('vs_onnx_fp32'))} "
+            f"| {_x(ve.get('throughput_x'))} | {_v(m, 'model_size_mb')} "
+            f"| {_x(vo.get('size_x'))} | {_v(m, 'memory_mb')} | {_v(m, 'accuracy')} "
+            f"| {format_value('accuracy_drop', vo.get('accuracy_drop'))} | {md(cons)} "
+            f"| {'yes' if r['on_pareto_front'] else ''} |"
         )
     if data.get("plot"):
         lines += ["", f"![candidates]({data['plot']['file']})", "", data["plot"]["caption"]]
@@ -130,8 +137,15 @@ def markdown(data: dict[str, Any]) -> str:
         "",
         "## Steps",
         "",
+        *_steps(data["candidates"]),
     ]
-    for r in data["candidates"]:
+    return "\n".join(lines) + "\n"
+
+
+def _steps(rows: list[dict[str, Any]]) -> list[str]:
+    """One section per tried step: why it was tried, the verdict, what each technique changed, the rule trace."""
+    lines = []
+    for r in rows:
         if not r["chain"]:
             continue
         lines.append(f"### {md(r['name'])}: {md(r['status'])}")
@@ -147,7 +161,7 @@ def markdown(data: dict[str, Any]) -> str:
                 f"- rule `{inline(t['rule'])}` {md(t['status'])} ({md(t['pos'])}): {md(t['explanation'])}"
             )
         lines.append("")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _accuracy_note(data: dict[str, Any]) -> list[str]:
@@ -165,35 +179,51 @@ def _unknown(data: dict[str, Any]) -> str:
     return f" ({', '.join(names)} unknown: not measurable here)" if names else ""
 
 
-def _f(v: float | None, digits: int) -> str:
-    return "—" if v is None else f"{v:,.{digits}f}"
+def _v(m: dict[str, float], name: str) -> str:
+    """A catalogue metric of a row, as the catalogue shows it (``—`` when not measured)."""
+    return format_value(name, m.get(name))
 
 
-def _plot(result: Result, path: Path) -> str | None:
-    points = [
+def _x(ratio: float | None) -> str:
+    """A ratio between two candidates (not a metric): ``1.23×``."""
+    return "—" if ratio is None else f"{ratio:,.2f}×"
+
+
+def _throughput(row: dict[str, Any]) -> str:
+    shown = _v(row["metrics"], "throughput_qps")
+    return shown if row.get("throughput_batch") is None else f"{shown} (b{row['throughput_batch']})"
+
+
+def _points(result: Result) -> list[plot.Point]:
+    """The plotted candidates: the FP32 baseline and those with a paired speed-up; when the baseline's accuracy
+    was measured, only those whose accuracy was too (the y axis is accuracy, else model size)."""
+    with_accuracy = "accuracy" in result.onnx_baseline.metrics
+    return [
         plot.Point(
-            1 / c.paired["vs_onnx_fp32"] if c.chain else 1.0,
-            c.metrics["accuracy"],
+            c.paired["vs_onnx_fp32"] if c.chain else 1.0,
             c.metrics.get("model_size_mb", 0.0),
             "chosen" if c is result.best else c.status,
             c.name,
+            c.metrics.get("accuracy"),
         )
         for c in [result.onnx_baseline, *result.candidates]
-        if "accuracy" in c.metrics and (not c.chain or c.paired.get("vs_onnx_fp32"))
+        if c.metrics
+        and (not c.chain or c.paired.get("vs_onnx_fp32"))
+        and (not with_accuracy or "accuracy" in c.metrics)
     ]
-    return plot.write(points, path) if points else None
 
 
 def write(result: Result, directory: Path) -> dict[str, Any]:
-    """Write ``report.json``, ``report.md`` and ``candidates.png`` into ``directory`` (the loop's temporary
-    directory)."""
+    """Write ``report.json``, ``report.md`` and ``candidates.svg`` (when a candidate was measured) into
+    ``directory`` (the loop's temporary directory)."""
     data = to_dict(result)
-    caption = _plot(result, directory / "candidates.png")
-    data["plot"] = {"file": "candidates.png", "caption": caption} if caption else None
-    write_all(
-        {
-            directory / "report.json": json.dumps(data, indent=2, default=str) + "\n",
-            directory / "report.md": markdown(data),
-        }
-    )
+    points = _points(result)
+    files: dict[StrPath, str | bytes] = {}
+    data["plot"] = None
+    if points:
+        files[directory / PLOT_FILE] = plot.render(points)
+        data["plot"] = {"file": PLOT_FILE, "caption": plot.caption(points)}
+    files[directory / "report.json"] = json.dumps(data, indent=2, default=str) + "\n"
+    files[directory / "report.md"] = markdown(data)
+    write_all(files)
     return data
