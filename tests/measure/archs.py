@@ -82,3 +82,58 @@ def mobilenet_v2(classes: int = 1000) -> nn.Module:
         nn.Linear(1280, classes),
     ]
     return nn.Sequential(*layers)
+
+
+class BertLayer(nn.Module):
+    """One encoder layer as Hugging Face's BertLayer computes it: heads split by view/transpose, GELU FFN."""
+
+    def __init__(self, hidden: int, heads: int, intermediate: int) -> None:
+        super().__init__()
+        self.heads, self.head = heads, hidden // heads
+        self.query, self.key, self.value = (nn.Linear(hidden, hidden) for _ in range(3))
+        self.out, self.norm1 = nn.Linear(hidden, hidden), nn.LayerNorm(hidden, eps=1e-12)
+        self.up, self.down = nn.Linear(hidden, intermediate), nn.Linear(intermediate, hidden)
+        self.norm2 = nn.LayerNorm(hidden, eps=1e-12)
+
+    def split(self, x: torch.Tensor) -> torch.Tensor:
+        return x.view(x.size(0), x.size(1), self.heads, self.head).transpose(1, 2)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        q, k, v = self.split(self.query(x)), self.split(self.key(x)), self.split(self.value(x))
+        scores = q @ k.transpose(-1, -2) / self.head**0.5 + mask
+        context = (scores.softmax(-1) @ v).transpose(1, 2).reshape(x.shape)
+        x = self.norm1(x + self.out(context))
+        return self.norm2(x + self.down(nn.functional.gelu(self.up(x))))
+
+
+class Bert(nn.Module):
+    """BERT-base's published configuration (Devlin et al. 2019; bert-base-uncased config.json): vocabulary 30,522,
+    hidden 768, 12 heads, FFN 3,072, 512 positions; ``layers`` encoder layers (12 in BERT-base)."""
+
+    def __init__(
+        self, layers: int = 12, hidden: int = 768, heads: int = 12, intermediate: int = 3072
+    ) -> None:
+        super().__init__()
+        self.words, self.positions = nn.Embedding(30522, hidden), nn.Embedding(512, hidden)
+        self.types, self.norm = nn.Embedding(2, hidden), nn.LayerNorm(hidden, eps=1e-12)
+        self.layers = nn.ModuleList(BertLayer(hidden, heads, intermediate) for _ in range(layers))
+        self.register_buffer("position_ids", torch.arange(512).expand(1, -1), persistent=False)
+        self.register_buffer("token_type_ids", torch.zeros(1, 512, dtype=torch.long), persistent=False)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        # default positions and token types as transformers' BertEmbeddings takes them from its buffers: the
+        # exported graph then computes its batch dimension at run time (GatherElements of an Expand)
+        positions = self.position_ids[:, : input_ids.size(1)]
+        buffered = self.token_type_ids.expand(positions.shape[0], -1)
+        types = torch.gather(buffered, 1, positions).expand(input_ids.size(0), input_ids.size(1))
+        x = self.norm(self.words(input_ids) + self.positions(positions) + self.types(types))
+        mask = (1.0 - attention_mask[:, None, None, :].to(x.dtype)) * -10000.0
+        for layer in self.layers:
+            x = layer(x, mask)
+        return x
+
+
+def bert_macs(layers: int, seq: int, hidden: int = 768, intermediate: int = 3072) -> int:
+    """Multiply-accumulates of :class:`Bert` per sequence: Q, K, V and output projections, the two attention
+    products, the FFN."""
+    return layers * (4 * seq * hidden**2 + 2 * seq**2 * hidden + 2 * seq * hidden * intermediate)

@@ -15,6 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mcm import metrics
+from mcm.measure import model_kind
+from mcm.measure.model_kind import ModelKind
+
 if TYPE_CHECKING:
     import onnx
 
@@ -46,10 +50,20 @@ class FlopCount:
     by_op: dict[str, int] = field(default_factory=dict)
     uncounted: list[dict[str, str]] = field(default_factory=list)
     zero_by_convention: dict[str, int] = field(default_factory=dict)
+    kind: ModelKind = "other"
 
     @property
-    def flops(self) -> int:
-        return 2 * self.macs
+    def flops(self) -> float:
+        return metrics.flops_from_macs(self.macs)
+
+    @property
+    def incomplete(self) -> str | None:
+        """Why the total is only a lower bound (some nodes' work could not be counted), or None when it is whole."""
+        if not self.uncounted:
+            return None
+        reasons = Counter(f"{u['op']}: {u['reason']}" for u in self.uncounted)
+        listed = "; ".join(f"{n} × {reason}" for reason, n in reasons.most_common(3))
+        return f"{len(self.uncounted)} node(s) could not be counted ({listed})"
 
     @property
     def macs_per_sample(self) -> float:
@@ -58,21 +72,22 @@ class FlopCount:
     def to_dict(self) -> dict[str, Any]:
         return {
             "macs_per_sample": self.macs_per_sample,
-            "flops_per_sample": 2 * self.macs_per_sample,
+            "flops_per_sample": metrics.flops_from_macs(self.macs_per_sample),
             "macs_g": self.macs_per_sample / 1e9,
-            "flops_g": 2 * self.macs_per_sample / 1e9,
+            "flops_g": metrics.flops_from_macs(self.macs_per_sample) / 1e9,
             "counted_at_batch": self.batch,
             "counter": self.counter,
             "convention": "FLOPs = 2 x MACs; MACs of convolutions, matrix products and recurrent cells",
             "macs_by_op": self.by_op,
             "uncounted": self.uncounted,
             "not_counted_by_convention": self.zero_by_convention,
+            "model_kind": self.kind,
         }
 
 
 def count_onnx(model: onnx.ModelProto, shapes: Mapping[str, Sequence[int]], batch: int) -> FlopCount:
     """Count an ONNX graph with its inputs fixed to ``shapes`` (shape inference fills in the rest)."""
-    known = _infer(model, shapes)
+    known, inference = _infer(model, shapes)
     by_op: Counter[str] = Counter()
     zero: Counter[str] = Counter()
     uncounted: list[dict[str, str]] = []
@@ -89,7 +104,9 @@ def count_onnx(model: onnx.ModelProto, shapes: Mapping[str, Sequence[int]], batc
             uncounted.append(_skip(node, op, macs))
         else:
             by_op[op] += macs
-    return FlopCount(sum(by_op.values()), batch, "mcm ONNX graph counter", dict(by_op), uncounted, dict(zero))
+    counter = f"mcm ONNX graph counter (shapes by {inference})"
+    kind = model_kind.of_onnx(model, by_op)
+    return FlopCount(sum(by_op.values()), batch, counter, dict(by_op), uncounted, dict(zero), kind)
 
 
 def count_torch(fn: Any, args: Sequence[Any], batch: int) -> FlopCount:
@@ -105,11 +122,17 @@ def count_torch(fn: Any, args: Sequence[Any], batch: int) -> FlopCount:
         batch,
         "torch.utils.flop_counter.FlopCounterMode (matmul, convolution and attention kernels)",
         by_op,
+        kind=model_kind.of_torch(by_op),
     )
 
 
-def _infer(model: onnx.ModelProto, shapes: Mapping[str, Sequence[int]]) -> dict[str, tuple[int, ...]]:
-    """Fully known shapes of every value after fixing the inputs; unknown ones are left out."""
+def _infer(
+    model: onnx.ModelProto, shapes: Mapping[str, Sequence[int]]
+) -> tuple[dict[str, tuple[int, ...]], str]:
+    """Fully known shapes of every value after fixing the inputs (unknown ones are left out), and how they were
+    found: ONNX shape inference with data propagation, then, where a multiply-accumulate node's shapes are still
+    unknown (exporters compute reshapes at run time: every Hugging Face export), ONNX Runtime's symbolic shape
+    inference, which propagates through them."""
     import onnx
     import onnx.inliner
 
@@ -126,15 +149,56 @@ def _infer(model: onnx.ModelProto, shapes: Mapping[str, Sequence[int]]) -> dict[
             del dims[:]
             for d in shapes[inp.name]:
                 dims.add().dim_value = int(d)
-    # on failure, values keep unknown shapes and their nodes are reported as uncounted
+    known = _known(m)  # on failure, values keep unknown shapes and their nodes are reported as uncounted
     with contextlib.suppress(onnx.shape_inference.InferenceError, ValueError):
-        m = onnx.shape_inference.infer_shapes(m, data_prop=True)
-    known: dict[str, tuple[int, ...]] = {t.name: tuple(int(d) for d in t.dims) for t in m.graph.initializer}
-    for vi in (*m.graph.input, *m.graph.value_info, *m.graph.output):
+        known = _known(onnx.shape_inference.infer_shapes(m, data_prop=True))
+    if all(_shapes_known(node, known) for node in m.graph.node):
+        return known, "ONNX shape inference"
+    symbolic = _symbolic(m)
+    if symbolic is None:
+        return known, "ONNX shape inference"
+    return {**_known(symbolic), **known}, "ONNX shape inference, then ONNX Runtime's symbolic shape inference"
+
+
+def _symbolic(model: onnx.ModelProto) -> onnx.ModelProto | None:
+    """``model`` with the shapes ONNX Runtime's symbolic shape inference finds, or None without ONNX Runtime or
+    when it fails. Its public ``infer_shapes`` writes ``sym_shape_infer_temp.onnx`` and its weights into the
+    working directory when some shape stays unknown, then raises; the same steps are run here without that
+    write, and what it did infer is kept (the counter reports the rest as uncounted)."""
+    try:
+        from onnxruntime.tools.symbolic_shape_infer import SymbolicShapeInference  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    try:
+        inference = SymbolicShapeInference(
+            2**31 - 1, True, False, 0
+        )  # int_max, auto_merge, guess rank, verbose
+        inference._preprocess(model)
+        while inference.run_:
+            inference._infer_impl()
+        inference._update_output_from_vi()
+        return inference.out_mp_  # type: ignore[no-any-return]
+    except Exception:  # its failures are assertions and KeyErrors as often as anything documented
+        return None
+
+
+def _known(model: onnx.ModelProto) -> dict[str, tuple[int, ...]]:
+    known: dict[str, tuple[int, ...]] = {
+        t.name: tuple(int(d) for d in t.dims) for t in model.graph.initializer
+    }
+    for vi in (*model.graph.input, *model.graph.value_info, *model.graph.output):
         tt = vi.type.tensor_type
         if tt.HasField("shape") and all(d.HasField("dim_value") for d in tt.shape.dim):
             known[vi.name] = tuple(int(d.dim_value) for d in tt.shape.dim)
     return known
+
+
+def _shapes_known(node: onnx.NodeProto, known: Mapping[str, tuple[int, ...]]) -> bool:
+    """Whether the shapes a node's MAC formula reads are known (always, for a node without MACs)."""
+    if node.op_type in ZERO_BY_CONVENTION or node.op_type in _SUBGRAPH:
+        return True
+    names = [*node.input[:3], *node.output[:1]]
+    return all(not name or name in known for name in names)
 
 
 def _node_macs(node: onnx.NodeProto, op: str, known: Mapping[str, tuple[int, ...]]) -> int | str:

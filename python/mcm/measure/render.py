@@ -14,12 +14,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from mcm import _core, metrics, units
+from mcm import _core, metrics
 from mcm.measure.report import MeasureReport
 from mcm.sanitize import inline
 
 BAR = 40
 _EIGHTHS = " ▏▎▍▌▋▊▉█"
+#: The ``ci_ms`` key of each latency metric in a batch's latency section.
+_CI_KEYS = {"latency_ms": "mean", **{p.metric: p.label for p in metrics.PERCENTILES}}
 
 
 def text(report: MeasureReport, *, bins: int = 12) -> str:
@@ -87,23 +89,14 @@ def _bar(fraction: float) -> str:
 
 
 def _value(report: MeasureReport, m: metrics.Metric) -> str:
-    v = report.metrics[m.name] / units.UNITS[m.display].to_base(1.0)
-    number = f"{v:,.0f}" if abs(v) >= 10_000 else f"{v:.4g}"
-    return f"{number} {m.display}".strip()
+    return m.format(report.metrics[m.name])
 
 
 def _detail(d: dict[str, Any], name: str) -> str:
     lat = d["latency"]
     b = lat["primary_batch"]
     rep = lat["by_batch"].get(str(b), {})
-    label = {
-        "latency_p50_ms": "p50",
-        "latency_p90_ms": "p90",
-        "latency_p95_ms": "p95",
-        "latency_p99_ms": "p99",
-        "latency_p999_ms": "p99.9",
-        "latency_ms": "mean",
-    }.get(name)
+    label = _CI_KEYS.get(name)
     if label is not None and rep:
         ci = rep["ci_ms"].get(label)
         where = f"batch {b}, {rep['samples']:,} samples" if name == "latency_ms" else f"batch {b}"
@@ -139,7 +132,11 @@ def _title(d: dict[str, Any]) -> str:
     extra = f", {', '.join(active)}" if active else ""
     threads = f", {rt['intra_op_threads']} threads" if "intra_op_threads" in rt else ""
     version = f" {rt['version']}" if "version" in rt else ""
-    return f"mcm measure: {d['model']['name']} ({d['model']['format']}; {rt['runtime']}{version} on {where}{extra}{threads})"
+    kind = f", {d['model']['kind']}" if "kind" in d["model"] else ""
+    return (
+        f"mcm measure: {d['model']['name']} ({d['model']['format']}{kind}; "
+        f"{rt['runtime']}{version} on {where}{extra}{threads})"
+    )
 
 
 def _inputs(d: dict[str, Any]) -> str:

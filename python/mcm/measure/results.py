@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from mcm import metrics
 from mcm.measure import health, power, size
 from mcm.measure.accuracy import Top1
 from mcm.measure.cost import Cost
@@ -33,13 +34,6 @@ from mcm.measure.unavailable import Unavailable
 from mcm.timing import LatencyReport
 
 T = TypeVar("T")
-_PERCENTILES = (
-    ("latency_p50_ms", 50.0),
-    ("latency_p90_ms", 90.0),
-    ("latency_p95_ms", 95.0),
-    ("latency_p99_ms", 99.0),
-    ("latency_p999_ms", 99.9),
-)
 
 
 @dataclass
@@ -106,7 +100,7 @@ def build_report(r: Results) -> MeasureReport:
         "provenance": r.provenance,
     }
     return MeasureReport(
-        model=r.model,
+        model={**r.model, "kind": r.flops.kind} if isinstance(r.flops, FlopCount) else r.model,
         settings=r.settings,
         metrics=measured,
         unavailable=unavailable,
@@ -123,13 +117,14 @@ def _values(r: Results) -> dict[str, float | Unavailable]:
     rep = r.latency.get(r.primary)
     if rep is None:
         gone = r.missing(f"batch {r.primary} was not timed")
-        v.update({name: gone for name in ("latency_ms", "latency_cv", *(n for n, _ in _PERCENTILES))})
+        names = ("latency_ms", "latency_cv", *(p.metric for p in metrics.PERCENTILES))
+        v.update({name: gone for name in names})
     else:
         v["latency_ms"] = rep.mean_ns / 1e6
         v["latency_cv"] = rep.cv if rep.cv is not None else Unavailable("too few samples for a CV")
-        for name, percent in _PERCENTILES:
-            q = rep.quantile(percent)
-            v[name] = (
+        for p in metrics.PERCENTILES:
+            q = rep.quantile(p.percent)
+            v[p.metric] = (
                 q.value_ns / 1e6
                 if q.enough
                 else Unavailable(
@@ -142,9 +137,11 @@ def _values(r: Results) -> dict[str, float | Unavailable]:
     v["fps"] = (
         rates[1] if 1 in rates else Unavailable("fps is the single-stream rate at batch 1, not measured")
     )
-    if isinstance(r.flops, FlopCount):
+    if isinstance(r.flops, FlopCount) and r.flops.incomplete is not None:
+        v["macs_g"] = v["flops_g"] = Unavailable(f"only a lower bound: {r.flops.incomplete}")
+    elif isinstance(r.flops, FlopCount):
         v["macs_g"] = r.flops.macs_per_sample / 1e9
-        v["flops_g"] = 2 * r.flops.macs_per_sample / 1e9
+        v["flops_g"] = metrics.flops_from_macs(r.flops.macs_per_sample) / 1e9
     else:
         v["macs_g"] = v["flops_g"] = r.flops
     v["model_size_mb"] = r.size.total_mb if isinstance(r.size, size.SizeReport) else r.size
@@ -155,7 +152,7 @@ def _values(r: Results) -> dict[str, float | Unavailable]:
     if isinstance(r.energy, power.Energy):
         v["power_w"] = r.energy.power_w
         v["energy_mj"] = r.energy.per_inference_mj
-        v["inferences_per_joule"] = 1000 / r.energy.per_inference_mj
+        v["inferences_per_joule"] = metrics.inferences_per_joule(r.energy.per_inference_mj)
     else:
         v["power_w"] = v["energy_mj"] = v["inferences_per_joule"] = r.energy
     v["output_std"] = r.stability.output_std if isinstance(r.stability, health.Stability) else r.stability
