@@ -214,20 +214,32 @@ PRECISE_DIGITS = 6
 def format_number(x: float, digits: int = DISPLAY_DIGITS) -> str:
     """``x`` with ``digits`` significant digits, the one way mcm writes a number for people: ``0.05225``,
     ``94.5``, ``12,345`` (a whole number of ``digits`` or more figures keeps them all, grouped), ``1.5e-05``."""
-    if abs(x) >= 10**digits and abs(x) < 1e15:
-        return f"{x:,.0f}"
-    text = f"{x:.{digits}g}"
-    return "0" if text == "-0" else text
+    return format_quantity(x, "", digits)
 
 
 def format_quantity(base_value: float, symbol: str, digits: int = DISPLAY_DIGITS) -> str:
-    """A value in its dimension's base unit, shown in unit ``symbol``: ``(0.945, "%")`` → ``94.5 %``,
-    ``(2.0, "x")`` → ``2x``, ``(3.0, "")`` → ``3``; a symbol mcm does not know is written after the number."""
-    unit = UNITS.get(symbol)
-    text = format_number(base_value if unit is None else base_value * unit.per / unit.times, digits)
+    """A value in its dimension's base unit, shown in unit ``symbol`` as :func:`format_number` writes numbers:
+    ``(0.945, "%")`` → ``94.5 %``, ``(2.0, "x")`` → ``2x``, ``(3.0, "")`` → ``3``; a symbol mcm does not know is
+    written after the number. (Literal format specs for the usual digits: explanations format numbers on the
+    advisor's hot path.)"""
+    x = base_value / _SCALE.get(symbol, 1.0)
+    if digits == PRECISE_DIGITS:
+        text = f"{x:.6g}"
+    elif digits == DISPLAY_DIGITS:
+        text = f"{x:.4g}"
+    else:
+        text = format(x, f".{digits}g")
+    if "e+" in text and -1e15 < x < 1e15:  # a whole number of more than ``digits`` figures: keep them, grouped
+        text = f"{x:,.0f}"
+    elif text == "-0":
+        text = "0"
     if not symbol:
         return text
     return f"{text}{symbol}" if symbol == "x" else f"{text} {symbol}"
+
+
+#: One unit in its dimension's base unit, by symbol (``%`` → 0.01).
+_SCALE = {symbol: unit.to_base(1.0) for symbol, unit in UNITS.items()}
 
 
 __all__ = [

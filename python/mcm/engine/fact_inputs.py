@@ -4,7 +4,6 @@ measurement report (``--baseline report.json``)."""
 from __future__ import annotations
 
 from mcm.exceptions import FactsError
-from mcm.files.read import MAX_JSON_BYTES, InputFileError, loads_limited, read_bytes_limited
 
 
 def typed(values: dict[str, str]) -> dict[str, bool | float | str]:
@@ -28,6 +27,8 @@ def baseline_metrics(path: str) -> dict[str, float]:
     """The ``metrics`` object of an ``mcm measure --format json`` report (or a plain ``{metric: number}`` object):
     a regular file of at most :data:`~mcm.files.read.MAX_JSON_BYTES`, nested at most
     :data:`~mcm.files.read.MAX_JSON_DEPTH` deep."""
+    from mcm.files.read import MAX_JSON_BYTES, InputFileError, loads_limited, read_bytes_limited  # only when asked
+
     try:
         data = read_bytes_limited(path, MAX_JSON_BYTES, "report")
     except InputFileError as e:

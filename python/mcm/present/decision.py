@@ -8,9 +8,9 @@ terminal, ``markdown`` for Markdown) where it is written.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Literal, NamedTuple
 
 from mcm import metrics
 from mcm.engine.decision import Decision, Plan
@@ -73,8 +73,7 @@ _MARK = {"fired": "✓", "not_fired": "·", "skipped": "-", "error": "!", "inapp
 SpanKind = Literal["plain", "name", "strong", "dim", "code"]
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class Span(NamedTuple):
     """A piece of a line: ``name`` is an identifier (a code span in Markdown), ``strong`` is emphasised,
     ``tone`` colours it on a terminal."""
 
@@ -86,14 +85,14 @@ class Span:
 Line = tuple[Span, ...]
 
 
-@dataclass(slots=True)
-class Section:
-    """A heading (empty for the title block) and what stands under it: lines, then an optional table."""
+class Section(NamedTuple):
+    """A heading (empty for the title block) and what stands under it: lines (with sub-lines under line i in
+    ``details``), then an optional table. (NamedTuples: `mcm advise` imports this module on every run.)"""
 
     heading: str
     tone: str = "cyan"
-    lines: list[Line] = field(default_factory=list)
-    details: dict[int, list[Line]] = field(default_factory=dict)  # sub-lines under line i
+    lines: Sequence[Line] = ()
+    details: Mapping[int, Sequence[Line]] = MappingProxyType({})
     table: tuple[list[str], list[list[str]]] | None = None
     bullets: bool = True
 
@@ -172,18 +171,17 @@ def _constraints(decision: Decision, lang: Lang, h: dict[str, str]) -> Section:
 
 
 def _trace(decision: Decision, h: dict[str, str]) -> Section:
-    section = Section(h["decision"])
+    lines: list[Line] = []
+    details: dict[int, list[Line]] = {}
     for e in decision.trace:
         status = Span(e.status.replace("_", " "), "strong", _TONE.get(e.status, "dim"))
-        section.lines.append(
-            (Span(_MARK[e.status]), Span(f"{e.table}.{e.rule}", "name"), status, Span(e.pos, "dim"))
-        )
-        details: list[Line] = [(Span(e.explanation),)] if e.status != "skipped" and e.explanation else []
-        details += [(Span(e.note, tone="yellow"),)] if e.note else []
-        if details:
-            section.details[len(section.lines) - 1] = details
+        lines.append((Span(_MARK[e.status]), Span(f"{e.table}.{e.rule}", "name"), status, Span(e.pos, "dim")))
+        under: list[Line] = [(Span(e.explanation),)] if e.status != "skipped" and e.explanation else []
+        under += [(Span(e.note, tone="yellow"),)] if e.note else []
+        if under:
+            details[len(lines) - 1] = under
     for r in decision.recommendations:
-        section.lines.append(
+        lines.append(
             (
                 Span("→"),
                 Span(h["recommend"]),
@@ -195,8 +193,8 @@ def _trace(decision: Decision, h: dict[str, str]) -> Section:
         )
     if not decision.recommendations:
         pending = any(e.status == "error" for e in decision.trace)
-        section.lines.append((Span("→"), Span(h["pending"] if pending else h["none"])))
-    return section
+        lines.append((Span("→"), Span(h["pending"] if pending else h["none"])))
+    return Section(h["decision"], lines=lines, details=details)
 
 
 def _plans(decision: Decision, lang: Lang, h: dict[str, str], every_plan_table: bool) -> list[Section]:
