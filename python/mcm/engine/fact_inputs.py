@@ -27,7 +27,12 @@ def baseline_metrics(path: str) -> dict[str, float]:
     """The ``metrics`` object of an ``mcm measure --format json`` report (or a plain ``{metric: number}`` object):
     a regular file of at most :data:`~mcm.files.read.MAX_JSON_BYTES`, nested at most
     :data:`~mcm.files.read.MAX_JSON_DEPTH` deep."""
-    from mcm.files.read import MAX_JSON_BYTES, InputFileError, loads_limited, read_bytes_limited  # only when asked
+    from mcm.files.read import (  # only when asked
+        MAX_JSON_BYTES,
+        InputFileError,
+        loads_limited,
+        read_bytes_limited,
+    )
 
     try:
         data = read_bytes_limited(path, MAX_JSON_BYTES, "report")
