@@ -130,7 +130,7 @@ def main() -> int:
     args = parser.parse_args()
     rounds = 3 if args.quick else 7
     size = 1_000_000 if args.quick else 10_000_000
-    print(f"mcm._core {_core.__version__} ({_core.BUILD_PROFILE} build), clock {_core.clock_info()['clock']}")
+    print(f"mcm._core {_core.__version__} ({_core.BUILD_PROFILE} build), clock {_core.clock_info().clock}")
     results = [
         harness_floor(rounds, 50_000 if args.quick else 200_000),
         summarize_speed(rounds, size),

@@ -1,7 +1,7 @@
 """Type stubs for the native core (rust/src). Checked against the build by `python -m mypy.stubtest mcm._core`."""
 
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Literal, TypedDict, final
+from typing import Any, ClassVar, Literal, final
 
 import numpy as np
 import numpy.typing as npt
@@ -9,6 +9,7 @@ import numpy.typing as npt
 __all__ = [
     "BUILD_PROFILE",
     "BenchRun",
+    "ClockInfo",
     "Histogram",
     "Interval",
     "Outliers",
@@ -103,12 +104,20 @@ class Summary:
     def __eq__(self, value: object, /) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
-class _ClockInfoDict(TypedDict):
-    clock: str
-    read_overhead_ns: float
-    resolution_ns: float
-    min_step_ns: float
-    reads: int
+@final
+class ClockInfo:
+    @property
+    def clock(self) -> Literal["TSC", "CLOCK_MONOTONIC"]: ...
+    @property
+    def read_overhead_ns(self) -> float: ...
+    @property
+    def resolution_ns(self) -> float: ...
+    @property
+    def min_step_ns(self) -> float: ...
+    @property
+    def reads(self) -> int: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    __hash__: ClassVar[None]  # type: ignore[assignment]
 
 def summarize(
     samples: npt.ArrayLike,
@@ -119,7 +128,7 @@ def summarize(
     seed: int = 0,
 ) -> Summary: ...
 def min_samples(percent: float, confidence: float = 0.95) -> int: ...
-def clock_info(reads: int = 100000) -> _ClockInfoDict: ...
+def clock_info(reads: int = 100000) -> ClockInfo: ...
 
 @final
 class BenchRun:

@@ -94,6 +94,7 @@ pub fn tsc() -> Option<&'static Tsc> {
 
 /// The clock's own cost and granularity, measured on this machine.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "python", pyo3::pyclass(frozen, get_all, eq, module = "mcm._core"))]
 pub struct ClockInfo {
     /// "TSC" or "CLOCK_MONOTONIC".
     pub clock: &'static str,

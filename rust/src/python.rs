@@ -3,7 +3,7 @@
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyTuple};
+use pyo3::types::{PyBytes, PyTuple};
 
 use crate::bench::{self as timing_loop, ErrorPolicy, Failure, Target};
 use crate::clock;
@@ -137,15 +137,8 @@ fn min_samples(percent: f64, confidence: f64) -> PyResult<usize> {
 /// What reading the clock costs on this machine.
 #[pyfunction]
 #[pyo3(signature = (reads = 100_000))]
-fn clock_info(py: Python<'_>, reads: usize) -> PyResult<Bound<'_, PyDict>> {
-    let info = py.detach(|| clock::clock_info(reads));
-    let d = PyDict::new(py);
-    d.set_item("clock", info.clock)?;
-    d.set_item("read_overhead_ns", info.read_overhead_ns)?;
-    d.set_item("resolution_ns", info.resolution_ns)?;
-    d.set_item("min_step_ns", info.min_step_ns)?;
-    d.set_item("reads", info.reads)?;
-    Ok(d)
+fn clock_info(py: Python<'_>, reads: usize) -> clock::ClockInfo {
+    py.detach(|| clock::clock_info(reads))
 }
 
 /// The outcome of `bench`: every sample, how the run ended, and the error that ended it if one did.
@@ -365,5 +358,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<stats::Interval>()?;
     m.add_class::<stats::Outliers>()?;
     m.add_class::<Histogram>()?;
+    m.add_class::<clock::ClockInfo>()?;
     Ok(())
 }

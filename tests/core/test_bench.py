@@ -111,9 +111,11 @@ def test_not_callable() -> None:
 
 def test_clock_info() -> None:
     info = _core.clock_info(10_000)
-    assert info["clock"] in ("TSC", "CLOCK_MONOTONIC")
-    assert 0 < info["read_overhead_ns"] < 10_000
-    assert info["reads"] == 10_000
+    assert info.clock in ("TSC", "CLOCK_MONOTONIC")
+    assert 0 < info.read_overhead_ns < 10_000
+    assert info.reads == 10_000
+    with pytest.raises(AttributeError):  # frozen: a result, not a settings object
+        info.reads = 1  # type: ignore[misc]
 
 
 def test_the_clock_read_cost_is_taken_off_each_sample() -> None:

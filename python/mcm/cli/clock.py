@@ -19,7 +19,11 @@ def run(args: argparse.Namespace) -> int:
     info = _core.clock_info()
     floor = _core.bench(lambda: None, min_count=args.calls, warmup_count=1000)
     result = {
-        **info,
+        "clock": info.clock,
+        "read_overhead_ns": info.read_overhead_ns,
+        "resolution_ns": info.resolution_ns,
+        "min_step_ns": info.min_step_ns,
+        "reads": info.reads,
         "harness_floor_median_ns": float(np.median(floor.samples)),
         "harness_floor_p99_ns": float(np.percentile(floor.samples, 99)),
         "core_version": _core.__version__,
@@ -28,9 +32,9 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(result, indent=2))
         return 0
-    print(f"clock               {info['clock']}")
-    print(f"read overhead       {info['read_overhead_ns']:.1f} ns (median of back-to-back reads)")
-    print(f"resolution          {info['resolution_ns']:.2f} ns")
+    print(f"clock               {info.clock}")
+    print(f"read overhead       {info.read_overhead_ns:.1f} ns (median of back-to-back reads)")
+    print(f"resolution          {info.resolution_ns:.2f} ns")
     print(
         f"harness floor       {result['harness_floor_median_ns']:.0f} ns median, "
         f"{result['harness_floor_p99_ns']:.0f} ns p99 per no-op call"
