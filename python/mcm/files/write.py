@@ -128,17 +128,22 @@ def check_target(path: StrPath, inputs: Inputs | None = None) -> Path:
     return t.path
 
 
-def write_atomic(path: StrPath, data: str | bytes, inputs: Inputs | None = None) -> Path:
+def write_atomic(
+    path: StrPath, data: str | bytes, inputs: Inputs | None = None, *, private: bool = False
+) -> Path:
     """Write ``data`` (``str`` as UTF-8) to ``path`` atomically; returns ``path`` as a :class:`Path`. See the
-    module docstring; raises :class:`OutputError`."""
-    return write_all({path: data}, inputs)[0]
+    module docstring and :func:`write_all`; raises :class:`OutputError`."""
+    return write_all({path: data}, inputs, private=private)[0]
 
 
-def write_all(files: Mapping[StrPath, str | bytes], inputs: Inputs | None = None) -> list[Path]:
+def write_all(
+    files: Mapping[StrPath, str | bytes], inputs: Inputs | None = None, *, private: bool = False
+) -> list[Path]:
     """Write several files together: every target is checked, then each is staged and synced, and only when all
     are staged are they renamed into place, so a failure to write (no space, no permission) touches no target. A
     rename failing after others (the folder removed meanwhile) leaves the earlier ones written and names the one
-    that failed. Returns the paths as given; raises :class:`OutputError`."""
+    that failed. A file keeps the mode of the one it replaces; ``private`` files are created 0600 (a cache).
+    Returns the paths as given; raises :class:`OutputError`."""
     for path in files:
         check_target(path, inputs)
     targets = [(_Target.of(path), data) for path, data in files.items()]
@@ -146,11 +151,12 @@ def write_all(files: Mapping[StrPath, str | bytes], inputs: Inputs | None = None
     try:
         for t, data in targets:
             try:
-                temporary, fd = _temporary(t)
+                temporary, fd = _temporary(t, 0o600 if private else 0o666)
                 staged.append((temporary, t))
                 with os.fdopen(fd, "wb") as handle:
                     with contextlib.suppress(FileNotFoundError):
-                        os.fchmod(handle.fileno(), os.lstat(t.path).st_mode & 0o777)
+                        if not private:
+                            os.fchmod(handle.fileno(), os.lstat(t.path).st_mode & 0o777)
                     handle.write(data.encode("utf-8") if isinstance(data, str) else data)
                     handle.flush()
                     os.fsync(handle.fileno())
@@ -200,13 +206,13 @@ def _input(target: Path, inputs: Inputs | None) -> tuple[StrPath, str] | None:
     return None
 
 
-def _temporary(t: _Target) -> tuple[Path, int]:
-    """A new file beside the target, created exclusively (never through a link) with mode 0666 less the umask."""
+def _temporary(t: _Target, mode: int) -> tuple[Path, int]:
+    """A new file beside the target, created exclusively (never through a link) with ``mode`` less the umask."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     for _ in range(100):
         candidate = t.sibling(f".{secrets.token_hex(4)}.tmp")
         try:
-            return candidate, os.open(candidate, flags, 0o666)
+            return candidate, os.open(candidate, flags, mode)
         except FileExistsError:
             continue
     raise FileExistsError(errno.EEXIST, "no free temporary name", str(t.path.parent))

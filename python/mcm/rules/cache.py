@@ -216,16 +216,9 @@ def _write(path: Path, rules_file: ast.RulesFile) -> None:
         entry = _seal(path.name, payload) + b"\n" + payload
         if len(entry) > MAX_ENTRY_BYTES:
             return
-        import tempfile  # only on a miss: ~6 ms of imports a hit does not need
+        from mcm.files.write import write_atomic  # only on a miss: imports a hit does not need
 
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(entry)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        write_atomic(path, entry, private=True)
     except Exception:  # a full disk or a read-only home: load without caching
         return
 

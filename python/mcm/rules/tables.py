@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -77,11 +75,9 @@ def from_dict(data: dict[str, Any], memo: dict[Any, Any], **live: Any) -> Lark:
 def write(parser: Lark) -> None:
     """Store the tables of ``parser`` next to the grammar (atomically)."""
     text = json.dumps(serialize(parser), sort_keys=True, separators=(",", ":"))
-    fd, tmp = tempfile.mkstemp(dir=TABLES.parent, prefix=".tables-")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text + "\n")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, TABLES)
+    from mcm.files.write import write_atomic
+
+    write_atomic(TABLES, text + "\n")
 
 
 if __name__ == "__main__":
