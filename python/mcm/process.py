@@ -119,7 +119,10 @@ def failed(prog: str, error: Exception, command: Sequence[str], debug: bool) -> 
     if debug:
         traceback.print_exception(error)
     if isinstance(error, _PATH_ERRORS) and error.filename is not None:
-        print(f"{prog}: error: {terminal(str(error.filename))}: {error.strerror or error}", file=sys.stderr)
+        print(
+            f"{prog}: error: {terminal(str(error.filename))}: {terminal(error.strerror or str(error))}",
+            file=sys.stderr,
+        )
         return ExitStatus.BAD_INPUT
     lines = str(error).strip().splitlines()
     summary = type(error).__name__ + (f": {lines[0]}" if lines else "")

@@ -212,8 +212,9 @@ PRECISE_DIGITS = 6
 
 
 def format_number(x: float, digits: int = DISPLAY_DIGITS) -> str:
-    """``x`` with ``digits`` significant digits, the one way mcm writes a number for people: ``0.05225``,
-    ``94.5``, ``12,345`` (a whole number of ``digits`` or more figures keeps them all, grouped), ``1.5e-05``."""
+    """``x`` with ``digits`` significant digits, the one way mcm writes a number: ``0.05225``, ``94.5``,
+    ``1.5e-05``. At :data:`DISPLAY_DIGITS` (for people) a whole number of more figures keeps them all, grouped
+    (``12,345``); at other precisions the text is always one mcm reads back (``2.5e+06``, never ``2,500,000``)."""
     return format_quantity(x, "", digits)
 
 
@@ -229,7 +230,7 @@ def format_quantity(base_value: float, symbol: str, digits: int = DISPLAY_DIGITS
         text = f"{x:.4g}"
     else:
         text = format(x, f".{digits}g")
-    if "e+" in text and -1e15 < x < 1e15:  # a whole number of more than ``digits`` figures: keep them, grouped
+    if digits == DISPLAY_DIGITS and "e+" in text and -1e15 < x < 1e15:  # keep a big number's figures, grouped
         text = f"{x:,.0f}"
     elif text == "-0":
         text = "0"

@@ -6,6 +6,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import onnx
 import pytest
 import torch
@@ -67,7 +68,7 @@ def test_detection_operators_make_a_detector(tmp_path: Path) -> None:
         nodes,
         [tensor("x", [1, 3, 8, 8]), tensor("boxes", [1, 4, 4])],
         [helper.make_tensor_value_info("keep", onnx.TensorProto.INT64, [None, 3])],
-        [weight("w", [4, 3, 3, 3]), onnx.numpy_helper.from_array(__import__("numpy").array([1]), "one")],
+        [weight("w", [4, 3, 3, 3]), onnx.numpy_helper.from_array(np.array([1]), "one")],
     )
     assert kind_of(onnx.load(str(path))) == "detector"
 
@@ -75,3 +76,29 @@ def test_detection_operators_make_a_detector(tmp_path: Path) -> None:
 def test_no_majority_and_no_compute_are_other() -> None:
     assert model_kind.classify({}, ["Relu"], attention=False) == "other"
     assert model_kind.classify({"Conv": 4, "MatMul": 4, "Einsum": 4}, [], attention=False) == "other"
+
+
+def test_weights_through_a_cast_or_transpose_are_still_weights(tmp_path: Path) -> None:
+    """An MLP whose weight is stored as FP16 and cast, then transposed, ending in a softmax: not attention."""
+    nodes = [
+        helper.make_node("Cast", ["w16"], ["w32"], to=onnx.TensorProto.FLOAT),
+        helper.make_node("Transpose", ["w32"], ["wt"]),
+        helper.make_node("MatMul", ["x", "wt"], ["h"]),
+        helper.make_node("Softmax", ["h"], ["p"]),
+    ]
+    w16 = onnx.numpy_helper.from_array(np.ones((10, 64), dtype=np.float16), "w16")
+    path = save_graph(tmp_path / "mlp16.onnx", nodes, [tensor("x", [4, 64])], [tensor("p", [4, 10])], [w16])
+    assert kind_of(onnx.load(str(path))) == "mlp"
+
+
+def test_no_kind_is_claimed_from_a_partial_count(tmp_path: Path) -> None:
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"]), helper.make_node("MatMul", ["c", "dyn"], ["m"])]
+    path = save_graph(
+        tmp_path / "partial.onnx",
+        nodes,
+        [tensor("x", [1, 3, 8, 8]), tensor("dyn", [6, "n"])],
+        [tensor("m", [1, 4, 6, "n"])],
+        [weight("w", [4, 3, 3, 3])],
+    )
+    counted = flops.count_onnx(onnx.load(str(path)), {"x": (1, 3, 8, 8)}, 1)
+    assert counted.uncounted and counted.kind is None

@@ -129,20 +129,30 @@ def check_target(path: StrPath, inputs: Inputs | None = None) -> Path:
 
 
 def write_atomic(
-    path: StrPath, data: str | bytes, inputs: Inputs | None = None, *, private: bool = False
+    path: StrPath,
+    data: str | bytes,
+    inputs: Inputs | None = None,
+    *,
+    private: bool = False,
+    durable: bool = True,
 ) -> Path:
     """Write ``data`` (``str`` as UTF-8) to ``path`` atomically; returns ``path`` as a :class:`Path`. See the
     module docstring and :func:`write_all`; raises :class:`OutputError`."""
-    return write_all({path: data}, inputs, private=private)[0]
+    return write_all({path: data}, inputs, private=private, durable=durable)[0]
 
 
 def write_all(
-    files: Mapping[StrPath, str | bytes], inputs: Inputs | None = None, *, private: bool = False
+    files: Mapping[StrPath, str | bytes],
+    inputs: Inputs | None = None,
+    *,
+    private: bool = False,
+    durable: bool = True,
 ) -> list[Path]:
     """Write several files together: every target is checked, then each is staged and synced, and only when all
     are staged are they renamed into place, so a failure to write (no space, no permission) touches no target. A
     rename failing after others (the folder removed meanwhile) leaves the earlier ones written and names the one
-    that failed. A file keeps the mode of the one it replaces; ``private`` files are created 0600 (a cache).
+    that failed. A file keeps the mode of the one it replaces; ``private`` files are created 0600. ``durable``
+    files are synced to disk before the rename (a cache, which costs only a recomputation if lost, need not).
     Returns the paths as given; raises :class:`OutputError`."""
     for path in files:
         check_target(path, inputs)
@@ -159,7 +169,8 @@ def write_all(
                             os.fchmod(handle.fileno(), os.lstat(t.path).st_mode & 0o777)
                     handle.write(data.encode("utf-8") if isinstance(data, str) else data)
                     handle.flush()
-                    os.fsync(handle.fileno())
+                    if durable:
+                        os.fsync(handle.fileno())
             except OSError as e:
                 raise t.failed(e) from e
         while staged:
@@ -169,7 +180,7 @@ def write_all(
             except OSError as e:
                 raise t.failed(e) from e
             staged.pop(0)
-        for folder in dict.fromkeys(t.path.parent for t, _ in targets):
+        for folder in dict.fromkeys(t.path.parent for t, _ in targets) if durable else ():
             _sync_directory(folder)
         return [Path(t.shown) for t, _ in targets]
     finally:

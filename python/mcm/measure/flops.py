@@ -38,6 +38,7 @@ _CONV_WEIGHT = {"Conv": 1, "ConvInteger": 1, "QLinearConv": 3}
 _MATMUL = {"MatMul", "MatMulInteger", "QLinearMatMul"}
 _RNN_GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
 _SUBGRAPH = {"If", "Loop", "Scan"}
+_FORMULA_OPS = {*_CONV_WEIGHT, "ConvTranspose", "Gemm", *_MATMUL, *_RNN_GATES}
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,9 @@ class FlopCount:
     by_op: dict[str, int] = field(default_factory=dict)
     uncounted: list[dict[str, str]] = field(default_factory=list)
     zero_by_convention: dict[str, int] = field(default_factory=dict)
-    kind: ModelKind = "other"
-
-    @property
-    def flops(self) -> float:
-        return metrics.flops_from_macs(self.macs)
+    #: What kind of model this is (:mod:`mcm.measure.model_kind`); None when some work went uncounted, since
+    #: where the compute goes is then unknown (a ViT whose MatMuls went uncounted is no CNN).
+    kind: ModelKind | None = None
 
     @property
     def incomplete(self) -> str | None:
@@ -105,7 +104,7 @@ def count_onnx(model: onnx.ModelProto, shapes: Mapping[str, Sequence[int]], batc
         else:
             by_op[op] += macs
     counter = f"mcm ONNX graph counter (shapes by {inference})"
-    kind = model_kind.of_onnx(model, by_op)
+    kind = None if uncounted else model_kind.of_onnx(model, by_op)
     return FlopCount(sum(by_op.values()), batch, counter, dict(by_op), uncounted, dict(zero), kind)
 
 
@@ -194,8 +193,9 @@ def _known(model: onnx.ModelProto) -> dict[str, tuple[int, ...]]:
 
 
 def _shapes_known(node: onnx.NodeProto, known: Mapping[str, tuple[int, ...]]) -> bool:
-    """Whether the shapes a node's MAC formula reads are known (always, for a node without MACs)."""
-    if node.op_type in ZERO_BY_CONVENTION or node.op_type in _SUBGRAPH:
+    """Whether the shapes a node's MAC formula reads are known (always, for a node without a formula: running
+    the slower symbolic inference would not count it anyway)."""
+    if node.op_type not in _FORMULA_OPS:
         return True
     names = [*node.input[:3], *node.output[:1]]
     return all(not name or name in known for name in names)

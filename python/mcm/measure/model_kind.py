@@ -58,13 +58,22 @@ def classify(macs_by_op: Mapping[str, int], ops: Iterable[str], attention: bool)
 
 def of_onnx(model: onnx.ModelProto, macs_by_op: Mapping[str, int]) -> ModelKind:
     """:func:`classify` for an ONNX graph (ONNX Runtime's fused ``Attention`` operators count as attention)."""
-    weights = {t.name for t in model.graph.initializer}
-    weights |= {n.output[0] for n in model.graph.node if n.op_type == "Constant" and n.output}
+    weights = _constants(model)
     ops = [n.op_type for n in model.graph.node]
     products = (n for n in model.graph.node if n.op_type in ("MatMul", "Einsum") and len(n.input) >= 2)
     two_activations = any(n.input[0] not in weights and n.input[1] not in weights for n in products)
     fused = any("Attention" in op for op in ops)
     return classify(macs_by_op, ops, fused or (two_activations and "Softmax" in ops))
+
+
+def _constants(model: onnx.ModelProto) -> set[str]:
+    """Values computed from weights alone (initializers, Constant nodes, and whatever is computed only from them:
+    a Cast, Transpose or DequantizeLinear of a weight is still a weight, not an activation)."""
+    constants = {t.name for t in model.graph.initializer}
+    for node in model.graph.node:  # nodes are in topological order
+        if all(not name or name in constants for name in node.input):
+            constants.update(node.output)
+    return constants
 
 
 def of_torch(macs_by_op: Mapping[str, int]) -> ModelKind:

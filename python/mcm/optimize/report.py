@@ -1,5 +1,5 @@
 """The optimization report: one row per candidate against both baselines, the Pareto front, and the rule trace
-that drove each step, as JSON (``report.json``, schema ``mcm.optimize/1``) and Markdown (``report.md``)."""
+that drove each step, as JSON (``report.json``, schema ``mcm.optimize/2``) and Markdown (``report.md``)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from mcm.optimize.loop import Candidate, Result
 from mcm.sanitize import inline
 from mcm.sanitize import markdown as md
 
-SCHEMA = "mcm.optimize/1"
+SCHEMA = "mcm.optimize/2"
 #: The candidates' scatter (:mod:`mcm.optimize.plot`).
 PLOT_FILE = "candidates.svg"
 

@@ -218,7 +218,7 @@ def _write(path: Path, rules_file: ast.RulesFile) -> None:
             return
         from mcm.files.write import write_atomic  # only on a miss: imports a hit does not need
 
-        write_atomic(path, entry, private=True)
+        write_atomic(path, entry, private=True, durable=False)  # a cache: 0600, no fsync
     except Exception:  # a full disk or a read-only home: load without caching
         return
 

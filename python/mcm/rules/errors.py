@@ -162,7 +162,7 @@ class Source:
         return self._lines[number - 1] if 0 < number <= len(self._lines) else ""
 
 
-def twice(what: str, pos: Pos, first: Pos, why: str | None = None) -> tuple[str, str]:
+def _twice(what: str, pos: Pos, first: Pos, why: str | None = None) -> tuple[str, str]:
     """The message and hint of a duplicate (E040): ``what`` at ``pos`` was first given at ``first``; ``why``: the
     rule it breaks, when that helps."""
     where = f"line {first.line}" if first.file == pos.file else str(first)
@@ -193,7 +193,7 @@ class Reporter:
         self, what: str, pos: Pos, first: Pos, *, why: str | None = None, span: int = 1
     ) -> Diagnostic:
         """E040, in the one wording every duplicate gets: ``what`` at ``pos`` was already given at ``first``."""
-        message, hint = twice(what, pos, first, why)
+        message, hint = _twice(what, pos, first, why)
         return self.report("E040", message, pos, hint=hint, span=span)
 
     @property
@@ -205,4 +205,4 @@ class Reporter:
             raise RulesError(self.diagnostics)
 
 
-__all__ = ["CODES", "Diagnostic", "Reporter", "Severity", "Source", "twice"]
+__all__ = ["CODES", "Diagnostic", "Reporter", "Severity", "Source"]
