@@ -219,3 +219,59 @@ def test_a_rules_folder_without_rules_files_is_not_taken_for_the_rules(
     assert default_rules() == [str(DIRECTORY)]
     (tmp_path / "rules" / "mine.rules").write_text("mcm rules 1\n")
     assert default_rules() == ["rules"]
+
+
+ENGINE_ENGLISH = (
+    "requirement unmet",
+    "not given",
+    "skipped (policy first)",
+    "could not be evaluated",
+    "no plan meets",
+    "impossible triangle",
+    "may not apply",
+    "excluded by",
+    "smallest relaxation",
+    "→ true",
+    "→ false",
+)
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_chinese_output_explains_in_chinese(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    """Issue #14: the worked example without calibration data; the engine's explanations come out in Chinese."""
+    args = [*WORKED, "--env", "nvidia_gpu=false", "--data", "calibration=false", "--format", fmt]
+    main(["advise", *args, "--lang", "zh"])
+    out = capsys.readouterr().out
+    why = next(line for line in out.splitlines() if "int8_static" in line and "data.calibration" in line)
+    assert "前提条件不满足" in why and "假" in why, why
+    heading = "## 未选原因" if fmt == "markdown" else "未选原因"
+    assert heading in out and "不可能三角" in out and "未给出" in out
+    assert not [s for s in ENGINE_ENGLISH if s in out], out
+    main(["advise", *args, "--lang", "en"])
+    english = capsys.readouterr().out
+    assert "int8_static: requirement unmet: data.calibration → false" in english.replace("**", "")
+    assert "impossible triangle" in english and "未" not in english
+
+
+@pytest.mark.parametrize(
+    ("metric", "value", "text"),
+    [
+        ("latency_p95_ms", 0.022024349999999998, "0.02202435ms"),  # issue #14 item 11: not the float's repr
+        ("latency_ms", 120.0, "120ms"),
+        ("accuracy", 0.945, "94.5%"),
+        ("flops_g", 0.000913408, "0.000913408GFLOPs"),
+        ("model_size_mb", 98.0, "98MB"),
+    ],
+)
+def test_command_line_values_read_back_to_the_same_decision(
+    capsys: pytest.CaptureFixture[str], metric: str, value: float, text: str
+) -> None:
+    from mcm.metrics import lookup
+    from mcm.present.values import command_value
+
+    assert command_value(metric, value) == text
+    back = lookup(metric).parse(text)
+    assert back == value or abs(back - value) <= 1e-9 * abs(value)
+    exact = advise_json(capsys, str(RULES / "mobile.rules"), "--set", f"{metric}={value!r}")
+    shown = advise_json(capsys, str(RULES / "mobile.rules"), "--set", f"{metric}={text}")
+    assert shown == exact

@@ -5,6 +5,7 @@ from __future__ import annotations
 from mcm import metrics, units
 from mcm.engine.decision import CheckStatus, ConstraintCheck
 from mcm.engine.facts import Facts, Limit
+from mcm.engine.messages import Message
 
 
 def check_constraints(facts: Facts) -> tuple[ConstraintCheck, ...]:
@@ -41,14 +42,12 @@ def check(limit: Limit, value: float | None) -> ConstraintCheck:
 def _describe(limit: Limit, value: float | None, status: CheckStatus, ratio: float | None) -> str:
     """``latency_ms 120 ms < 50 ms: violated (2.4× the limit)``: written only when someone reads it."""
     if value is None:
-        return f"{limit.text()}: unknown (measured.{limit.metric} not given)"
+        return Message("check.unknown", constraint=limit.text(), metric=limit.metric)
     shown, limit_shown = (
         metrics.format_value(limit.metric, v, units.PRECISE_DIGITS) for v in (value, limit.value)
     )
-    text = f"{limit.metric} {shown} {limit.op} {limit_shown}: {status}"
-    if ratio is not None:
-        text += f" ({ratio:.3g}× the limit)"
-    return text
+    text = Message(f"check.{status}", metric=limit.metric, value=shown, op=limit.op, limit=limit_shown)
+    return text if ratio is None else Message("check.ratio", text=text, ratio=ratio)
 
 
 __all__ = ["check", "check_constraints"]

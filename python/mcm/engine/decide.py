@@ -22,11 +22,13 @@ from collections.abc import Callable
 from mcm.engine.compiled import CompiledRule, CompiledTable
 from mcm.engine.decision import Recommendation, TraceEntry, TraceStatus
 from mcm.engine.evaluate import Condition, EvalError, FactMap
+from mcm.engine.messages import Message
 from mcm.engine.techniques import Applicability
 from mcm.rules.ast import Decide, Ident, Otherwise
 
 #: The applicability of a technique by name (evaluated once per advise call).
 Applicable = Callable[[str], Applicability]
+_NOTHING_HELD = Message("trace.otherwise_fired")
 
 
 def run_table(
@@ -71,7 +73,7 @@ class _TableRun:
         self.unknown: list[str] = []  # rules whose condition could not be evaluated
 
     def add(self, rule: str, status: TraceStatus, text: str | Callable[[], str], pos: str, named: tuple[str, ...],
-            reason: str, note: str | None = None) -> None:  # fmt: skip
+            reason: str, note: str | Callable[[], str] | None = None) -> None:  # fmt: skip
         self.trace.append(TraceEntry(self.table, self.policy, rule, status, text, pos, named, reason, note))
 
     def recommend(self, rank: int, rule: str, reason: str, pos: str, usable: list[str]) -> None:
@@ -85,9 +87,10 @@ class _TableRun:
         rule, pos, condition = compiled.rule, compiled.pos, compiled.condition
         named = tuple(i.name for i in rule.recommend)
         if self.winner is not None:
-            skipped = f"{condition.source} (not evaluated)"
-            note = f"skipped (policy first): rule {self.winner} fired"
-            self.add(rule.name, "skipped", skipped, pos, named, rule.reason, note)
+            source, winner = condition.source, self.winner  # messages made only if someone reads them
+            skipped = lambda: Message("explain.skipped", source=source)  # noqa: E731
+            first = lambda: Message("trace.skipped_first", rule=winner)  # noqa: E731
+            self.add(rule.name, "skipped", skipped, pos, named, rule.reason, first)
             return
         try:
             value = condition.test(self.facts)
@@ -96,9 +99,12 @@ class _TableRun:
         if value is None:  # unknown or an error: the explanation says which fact or problem, now
             self.unknown.append(rule.name)
             outcome = condition.explain(self.facts)
-            problem = outcome.problem or "unknown"
-            self.warnings.append(f"{rule.pos}: rule {rule.name} could not be evaluated: {problem}")
-            self.add(rule.name, "error", outcome.text, pos, named, rule.reason, problem)
+            problem = outcome.problem or Message("value.unknown")
+            self.warnings.append(
+                Message("trace.rule_error", pos=str(rule.pos), rule=rule.name, problem=problem)
+            )
+            explained = condition.explained(self.facts, outcome)
+            self.add(rule.name, "error", explained, pos, named, rule.reason, problem)
             return
         text = _later(condition, self.facts)
         if not value:
@@ -107,10 +113,11 @@ class _TableRun:
         self.held = True
         usable, refused = _split(rule.recommend, self.applicable)
         if named and not usable:
-            note = "none of its techniques can be used here: " + "; ".join(refused)
+            note = _refusals("trace.none_usable", refused)
             self.add(rule.name, "inapplicable", text, pos, named, rule.reason, note)
             return
-        self.add(rule.name, "fired", text, pos, named, rule.reason, "; ".join(refused) or None)
+        refusals = _refusals("trace.refusals", refused) if refused else None
+        self.add(rule.name, "fired", text, pos, named, rule.reason, refusals)
         self.recommend(index, rule.name, rule.reason, pos, usable)
         if self.policy == "first":
             self.winner = rule.name
@@ -119,16 +126,21 @@ class _TableRun:
         """The fallback, after every rule: it applies only when every rule was evaluated and none held."""
         named, pos = tuple(i.name for i in otherwise.recommend), str(otherwise.pos)
         if self.held:
-            why = f"rule {self.winner} fired" if self.winner else "a rule's condition held"
-            self.add("otherwise", "skipped", "otherwise", pos, named, otherwise.reason, f"skipped: {why}")
+            winner = self.winner
+            why = (
+                (lambda: Message("trace.otherwise_rule_fired", rule=winner))
+                if winner
+                else (lambda: Message("trace.otherwise_held"))
+            )
+            self.add("otherwise", "skipped", "otherwise", pos, named, otherwise.reason, why)
         elif self.unknown:
             # "Nothing held" is not known while some rule could not be evaluated: no fallback is claimed.
-            why = f"skipped: {', '.join(self.unknown)} could not be evaluated (give the missing facts)"
-            self.add("otherwise", "skipped", "otherwise", pos, named, otherwise.reason, why)
+            unknown = Message("trace.otherwise_unknown", rules=tuple(self.unknown))
+            self.add("otherwise", "skipped", "otherwise", pos, named, otherwise.reason, unknown)
         else:
             usable, refused = _split(otherwise.recommend, self.applicable)
-            refusals = "; ".join(refused) or None
-            self.add("otherwise", "fired", "no rule's condition held", pos, named, otherwise.reason, refusals)
+            refusals = _refusals("trace.refusals", refused) if refused else None
+            self.add("otherwise", "fired", _NOTHING_HELD, pos, named, otherwise.reason, refusals)
             self.recommend(rank, "otherwise", otherwise.reason, pos, usable)
 
     def recommendations(self) -> tuple[Recommendation, ...]:
@@ -145,19 +157,29 @@ class _TableRun:
 
 def _later(condition: Condition, facts: FactMap) -> Callable[[], str]:
     """The condition's explanation, written only if someone reads it."""
-    return lambda: condition.explain(facts).text
+    return lambda: condition.explained(facts, condition.explain(facts))
 
 
-def _split(idents: tuple[Ident, ...], applicable: Applicable) -> tuple[list[str], list[str]]:
-    """The techniques that can be used (applicable or unknown) and the refusals ``name: why``."""
-    usable, refused = [], []
+def _split(
+    idents: tuple[Ident, ...], applicable: Applicable
+) -> tuple[list[str], list[tuple[str, Applicability]]]:
+    """The techniques that can be used (applicable or unknown) and those refused, with why."""
+    usable: list[str] = []
+    refused: list[tuple[str, Applicability]] = []
     for ident in idents:
         applies = applicable(ident.name)
         if applies.status in ("yes", "unknown"):
             usable.append(ident.name)
         else:
-            refused.append(f"{ident.name}: {applies.message}")
+            refused.append((ident.name, applies))
     return usable, refused
+
+
+def _refusals(key: str, refused: list[tuple[str, Applicability]]) -> Callable[[], str]:
+    """The note ``a: why; b: why`` (message ``key``), written only if someone reads it."""
+    return lambda: Message(
+        key, refused=tuple(Message("trace.refused", technique=n, why=a.message) for n, a in refused)
+    )
 
 
 def _recommendation(

@@ -39,6 +39,12 @@ exit status use); ``core_gain`` is the combined pessimistic improvement factor o
 ``{optimistic, pessimistic}`` in the metric's canonical unit (for a lower-is-better metric the optimistic value is
 the low end). Ranked plans come first-best; see :mod:`mcm.engine.plan` for the order.
 
+Texts for people (why-not messages and details, infeasibility, triangle, relaxations, warnings, trace
+explanations and notes, recommendation notes, constraint texts, plan-step caveats) are
+:class:`~mcm.engine.messages.Message` strings: the English text itself, as the JSON form shows it, carrying its
+id and parameters so that a face can write it in another language (:func:`mcm.present.messages.render`).
+Reasons and caveats written in rules files are plain strings, shown as written.
+
 The parts are immutable named tuples (cheap to make: an advise call makes dozens); the Decision is a frozen
 dataclass. Floats are rounded to 12 significant digits in the JSON form; no NaN or infinity appears.
 """
@@ -133,14 +139,14 @@ class _TraceEntryFields(NamedTuple):
     pos: str
     recommend: tuple[str, ...]
     reason: str
-    note: str | None = None
+    note: str | Callable[[], str] | None = None
 
 
 class TraceEntry(_TraceEntryFields):
     """One rule's verdict, with its explanation (resolved values) and position.
 
-    The ``explanation`` may be given as a function that writes it, called when it is read (most embedded callers
-    never read it).
+    The ``explanation`` and the ``note`` may be given as functions that write them, called when they are read
+    (most embedded callers never read them). Engine texts are :class:`~mcm.engine.messages.Message` strings.
     """
 
     __slots__ = ()
@@ -148,6 +154,11 @@ class TraceEntry(_TraceEntryFields):
     @property
     def explanation(self) -> str:
         return _written(super().explanation)
+
+    @property
+    def note(self) -> str | None:
+        note = super().note
+        return None if note is None else _written(note)
 
     def to_dict(self) -> dict[str, object]:
         return {

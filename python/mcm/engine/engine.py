@@ -17,6 +17,7 @@ from mcm.engine.decision import Decision, Recommendation, TraceEntry
 from mcm.engine.evaluate import UNKNOWN, Unknown, Val
 from mcm.engine.explain import infeasibility, why_not
 from mcm.engine.facts import Facts
+from mcm.engine.messages import Message
 from mcm.engine.plan import DEFAULT_BOUNDS, Bounds, SearchCache, search
 from mcm.engine.techniques import Applicability, Resolved, resolve
 from mcm.exceptions import AdviceError
@@ -96,7 +97,9 @@ class Engine:
         for r in resolved:
             warnings.extend(r.warnings)
         warnings.extend(
-            f"recommended {rec.technique} may not apply: {rec.note}" for rec in recommendations if rec.note
+            Message("engine.may_not_apply", technique=rec.technique, note=rec.note)
+            for rec in recommendations
+            if rec.note
         )
         core = tuple(i.name for i in scenario.core) if scenario else ()
         secondary = tuple(i.name for i in scenario.secondary) if scenario else ()
@@ -104,13 +107,11 @@ class Engine:
         result = search(facts, resolved, recommended, core, secondary, bounds, self._search)
         top = result.plans[0] if result.plans else None
         warnings.extend(
-            f"hard constraint {lim.text()} cannot be checked: measured.{lim.metric} not given"
+            Message("engine.unchecked", constraint=lim.text(), metric=lim.metric)
             for lim in result.layout.unknown_hard
         )
         if result.truncated:
-            warnings.append(
-                f"plan search stopped after {bounds.max_nodes} plans; later ones were not considered"
-            )
+            warnings.append(Message("engine.truncated", plans=bounds.max_nodes))
         feasible = top is not None and top.feasible
         return Decision(
             scenario=scenario.name if scenario else None,

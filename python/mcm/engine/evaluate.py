@@ -28,6 +28,7 @@ from typing import Final, NamedTuple
 
 from mcm import metrics, units
 from mcm.engine.facts import FactValue
+from mcm.engine.messages import ENGLISH, Catalogue, Message
 from mcm.exceptions import AdviceError
 from mcm.rules.ast import (
     BOUND_OPS,
@@ -60,20 +61,54 @@ UNKNOWN: Final = Unknown()
 Val = FactValue | Unknown
 FactMap = Mapping[str, FactValue]
 _Fast = Callable[[FactMap], Val]
-_Explain = Callable[[FactMap, list[str]], tuple[Val, str]]
+_Explain = Callable[[FactMap, list[str], "Words"], tuple[Val, str]]
 
 
 class EvalError(AdviceError):
-    """A condition that cannot be evaluated on these facts: a type error or a division by zero."""
+    """A condition that cannot be evaluated on these facts: a type error or a division by zero. ``reason`` is
+    the :class:`~mcm.engine.messages.Message` without the position."""
 
-    def __init__(self, message: str, pos: Pos) -> None:
+    def __init__(self, message: Message, pos: Pos) -> None:
         super().__init__(f"{pos}: {message}")
         self.reason = message
         self.pos = pos
 
 
+class Words(NamedTuple):
+    """The fixed words of explanations in one language (made once per catalogue)."""
+
+    catalogue: Catalogue
+    true: str
+    false: str
+    unknown: str
+    not_given: Callable[..., str]
+    not_evaluated: Callable[..., str]
+    error: Callable[..., str]
+
+    @classmethod
+    def of(cls, catalogue: Catalogue) -> Words:
+        found = _WORDS.get(catalogue.lang)
+        if found is None or found.catalogue is not catalogue:
+            t = {**ENGLISH.templates, **catalogue.templates}
+            found = cls(
+                catalogue,
+                t["value.true"],
+                t["value.false"],
+                t["value.unknown"],
+                t["explain.not_given"].format,
+                t["explain.not_evaluated"].format,
+                t["explain.error"].format,
+            )
+            _WORDS[catalogue.lang] = found
+        return found
+
+
+_WORDS: dict[str, Words] = {}
+
+
 class Outcome(NamedTuple):
-    """An explained evaluation: ``value`` is None when unknown or on error; ``missing`` lists absent facts."""
+    """An explained evaluation: ``value`` is None when unknown or on error; ``missing`` lists absent facts;
+    ``error`` is the message of the error."""
 
     value: bool | None
     text: str
@@ -93,8 +128,26 @@ class Outcome(NamedTuple):
         if self.error is not None:
             return self.error
         if self.value is None:
-            return "unknown: " + ", ".join(f"fact {m} not given" for m in self.missing)
+            return Message(
+                "outcome.unknown",
+                facts=tuple(Message("outcome.fact_not_given", fact=m) for m in self.missing),
+            )
         return None
+
+
+class Explained:
+    """A condition's explanation on some facts as a message parameter: English as computed, other languages
+    explained again when rendered."""
+
+    __slots__ = ("condition", "english", "facts")
+
+    def __init__(self, condition: Condition, facts: FactMap, english: str) -> None:
+        self.condition, self.facts, self.english = condition, facts, english
+
+    def render_in(self, catalogue: Catalogue) -> str:
+        if catalogue.lang == "en":
+            return self.english
+        return self.condition.explain(self.facts, catalogue).text
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -113,20 +166,28 @@ class Condition:
         if value is UNKNOWN:
             return None
         if type(value) is not bool:
-            raise EvalError(f"a condition must be true or false, got {_kind(value)}", self.pos)
+            raise EvalError(Message("eval.not_a_condition", kind=_kind(value)), self.pos)
         return value
 
-    def explain(self, facts: FactMap) -> Outcome:
-        """The value with its explanation; errors become an :class:`Outcome` with ``error`` set."""
+    def explain(self, facts: FactMap, catalogue: Catalogue = ENGLISH) -> Outcome:
+        """The value with its explanation (in ``catalogue``'s language); errors become an :class:`Outcome` with
+        ``error`` set."""
         missing: list[str] = []
+        words = Words.of(catalogue)
         try:
-            value, text = self._explain(facts, missing)
+            value, text = self._explain(facts, missing, words)
             if value is not UNKNOWN and type(value) is not bool:
-                raise EvalError(f"a condition must be true or false, got {_kind(value)}", self.pos)
+                raise EvalError(Message("eval.not_a_condition", kind=_kind(value)), self.pos)
         except EvalError as e:
-            return Outcome(None, f"{self.source} → error: {e.reason}", _unique(missing), e.reason)
+            text = words.error(source=self.source, reason=e.reason.render_in(catalogue))
+            return Outcome(None, text, _unique(missing), e.reason)
         result = None if value is UNKNOWN else bool(value)
         return Outcome(result, text, _unique(missing))
+
+    def explained(self, facts: FactMap, outcome: Outcome) -> Message:
+        """``outcome`` (from :meth:`explain` on ``facts`` in English) as a message, explained again in another
+        language when rendered."""
+        return Message.written(outcome.text, "explain.outcome", outcome=Explained(self, facts, outcome.text))
 
 
 def fact_paths(expr: Expr) -> tuple[str, ...]:
@@ -155,12 +216,12 @@ def _unique(items: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
-def _kind(value: object) -> str:
+def _kind(value: object) -> Message:
     if isinstance(value, bool):
-        return "a flag"
+        return Message("kind.flag")
     if isinstance(value, str):
-        return "a text"
-    return "unknown" if value is UNKNOWN else "a number"
+        return Message("kind.text")
+    return Message("kind.unknown" if value is UNKNOWN else "kind.number")
 
 
 # ---- rendering (source text, values with units)
@@ -252,12 +313,12 @@ def _dimension(unit: str) -> str:
     return units.UNITS[unit].dimension if unit in units.UNITS else units.DIMENSIONLESS
 
 
-def show(value: Val, unit: str) -> str:
-    """A value for an explanation: ``120 ms``, ``94.5 %``, ``true``, ``"cnn"``, ``unknown``."""
-    if isinstance(value, Unknown):
-        return "unknown"
-    if isinstance(value, bool):
-        return "true" if value else "false"
+def show(value: Val, unit: str, words: Words | None = None) -> str:
+    """A value for an explanation: ``120 ms``, ``94.5 %``, ``true``, ``"cnn"``, ``unknown`` (the words in
+    ``words``' language; English by default)."""
+    if isinstance(value, (Unknown, bool)):
+        w = words or Words.of(ENGLISH)
+        return w.unknown if isinstance(value, Unknown) else (w.true if value else w.false)
     if isinstance(value, str):
         return _quote(value)
     return units.format_quantity(value, unit, units.PRECISE_DIGITS)
@@ -268,7 +329,7 @@ def show(value: Val, unit: str) -> str:
 
 def _number(value: Val, pos: Pos, what: str) -> float:
     if type(value) is not float:
-        raise EvalError(f"{what} needs numbers, got {_kind(value)}", pos)
+        raise EvalError(Message("eval.needs_numbers", what=what, kind=_kind(value)), pos)
     return value
 
 
@@ -276,7 +337,7 @@ def _flag(value: Val, pos: Pos, what: str) -> bool | Unknown:
     if value is UNKNOWN:
         return UNKNOWN
     if type(value) is not bool:
-        raise EvalError(f"'{what}' needs true or false, got {_kind(value)}", pos)
+        raise EvalError(Message("eval.needs_flag", what=what, kind=_kind(value)), pos)
     return value
 
 
@@ -300,10 +361,10 @@ def _arith(op: str, a: Val, b: Val, pos: Pos) -> Val:
         return UNKNOWN
     x, y = _number(a, pos, f"'{_SYMBOL[op]}'"), _number(b, pos, f"'{_SYMBOL[op]}'")
     if op == "/" and y == 0.0:
-        raise EvalError("division by zero", pos)
+        raise EvalError(Message("eval.division_by_zero"), pos)
     result = _ARITH[op](x, y)
     if not math.isfinite(result):
-        raise EvalError("the result is not a finite number", pos)
+        raise EvalError(Message("eval.not_finite"), pos)
     return result
 
 
@@ -314,7 +375,7 @@ def _compare(op: str, a: Val, b: Val, pos: Pos) -> Val:
     if order is not None:
         return order(_number(a, pos, f"'{op}'"), _number(b, pos, f"'{op}'"))
     if type(a) is not type(b):
-        raise EvalError(f"'{op}' compares {_kind(a)} with {_kind(b)}", pos)
+        raise EvalError(Message("eval.compares", op=op, left=_kind(a), right=_kind(b)), pos)
     same = math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) if type(a) is float else a == b  # type: ignore[arg-type]
     return same if op == "==" else not same
 
@@ -387,7 +448,7 @@ def _fast_bool(expr: BoolOp) -> _Fast:
 
 # ---- the explaining form (everything that depends only on the AST is decided here, at compile time)
 
-_Side = Callable[[Val, str], str]
+_Side = Callable[[Val, str, Words], str]
 
 
 def _top(expr: Expr) -> _Explain:
@@ -399,11 +460,11 @@ def _top(expr: Expr) -> _Explain:
     unit = display_unit(expr)
     path = expr.path if isinstance(expr, Ref) else None
 
-    def top(facts: FactMap, missing: list[str]) -> tuple[Val, str]:
-        value, text = inner(facts, missing)
+    def top(facts: FactMap, missing: list[str], words: Words) -> tuple[Val, str]:
+        value, text = inner(facts, missing, words)
         if path is not None:
-            text = path if value is not UNKNOWN else f"{path} (not given)"
-        return value, f"{text} → {show(value, unit)}"
+            text = path if value is not UNKNOWN else words.not_given(path=path)
+        return value, f"{text} → {show(value, unit, words)}"
 
     return top
 
@@ -411,14 +472,14 @@ def _top(expr: Expr) -> _Explain:
 def _side(expr: Expr) -> _Side:
     """How a comparison operand reads: the literal itself, ``path value`` for a fact, or ``expr = value``."""
     if isinstance(expr, (Quantity, String, Boolean)):
-        return lambda value, text: text
+        return lambda value, text, words: text
     unit = display_unit(expr)
     if isinstance(expr, Ref):
         path = expr.path
-        return lambda value, text: (
-            f"{path} (not given)" if value is UNKNOWN else f"{path} {show(value, unit)}"
+        return lambda value, text, words: (
+            words.not_given(path=path) if value is UNKNOWN else f"{path} {show(value, unit, words)}"
         )
-    return lambda value, text: f"{text} = {show(value, unit)}"
+    return lambda value, text, words: f"{text} = {show(value, unit, words)}"
 
 
 def _wrapper(child: Expr, parent: int, *, right: bool = False) -> Callable[[str], str]:
@@ -431,23 +492,23 @@ def _wrapper(child: Expr, parent: int, *, right: bool = False) -> Callable[[str]
 def _explain(expr: Expr) -> _Explain:
     if isinstance(expr, (Quantity, String, Boolean)):
         fast, text = _fast(expr), render(expr)
-        return lambda facts, missing: (fast(facts), text)
+        return lambda facts, missing, words: (fast(facts), text)
     if isinstance(expr, Ref):
         path, unit = expr.path, display_unit(expr)
 
-        def ref(facts: FactMap, missing: list[str]) -> tuple[Val, str]:
+        def ref(facts: FactMap, missing: list[str], words: Words) -> tuple[Val, str]:
             v = facts.get(path, UNKNOWN)
             if v is UNKNOWN:
                 missing.append(path)
-                return v, f"{path} (not given)"
-            return v, f"{path} ({show(v, unit)})"
+                return v, words.not_given(path=path)
+            return v, f"{path} ({show(v, unit, words)})"
 
         return ref
     if isinstance(expr, Neg):
         inner_n, pos, wrap = _explain(expr.operand), expr.pos, _wrapper(expr.operand, _prec(expr))
 
-        def neg(facts: FactMap, missing: list[str]) -> tuple[Val, str]:
-            v, t = inner_n(facts, missing)
+        def neg(facts: FactMap, missing: list[str], words: Words) -> tuple[Val, str]:
+            v, t = inner_n(facts, missing, words)
             return (v if v is UNKNOWN else -_number(v, pos, "'-'")), "-" + wrap(t)
 
         return neg
@@ -458,11 +519,11 @@ def _explain(expr: Expr) -> _Explain:
     if isinstance(expr, Not):
         inner_b, pos_b = _top(expr.operand), expr.pos
 
-        def not_(facts: FactMap, missing: list[str]) -> tuple[Val, str]:
-            v, t = inner_b(facts, missing)
+        def not_(facts: FactMap, missing: list[str], words: Words) -> tuple[Val, str]:
+            v, t = inner_b(facts, missing, words)
             f = _flag(v, pos_b, "not")
             result: Val = f if f is UNKNOWN else not f
-            return result, f"not ({t}) → {show(result, '')}"
+            return result, f"not ({t}) → {show(result, '', words)}"
 
         return not_
     return _explain_bool(expr)
@@ -473,9 +534,9 @@ def _explain_arith(expr: Arith) -> _Explain:
     symbol = _SYMBOL[op]
     wrap_left, wrap_right = _wrapper(expr.left, p), _wrapper(expr.right, p, right=True)
 
-    def arith(facts: FactMap, missing: list[str]) -> tuple[Val, str]:
-        a, ta = left(facts, missing)
-        b, tb = right(facts, missing)
+    def arith(facts: FactMap, missing: list[str], words: Words) -> tuple[Val, str]:
+        a, ta = left(facts, missing, words)
+        b, tb = right(facts, missing, words)
         return _arith(op, a, b, pos), f"{wrap_left(ta)} {symbol} {wrap_right(tb)}"
 
     return arith
@@ -485,27 +546,30 @@ def _explain_compare(expr: Compare) -> _Explain:
     left, right, op, pos = _explain(expr.left), _explain(expr.right), expr.op, expr.pos
     left_side, right_side = _side(expr.left), _side(expr.right)
 
-    def compare(facts: FactMap, missing: list[str]) -> tuple[Val, str]:
-        a, ta = left(facts, missing)
-        b, tb = right(facts, missing)
+    def compare(facts: FactMap, missing: list[str], words: Words) -> tuple[Val, str]:
+        a, ta = left(facts, missing, words)
+        b, tb = right(facts, missing, words)
         result = _compare(op, a, b, pos)
-        return result, f"{left_side(a, ta)} {op} {right_side(b, tb)} → {show(result, '')}"
+        return (
+            result,
+            f"{left_side(a, ta, words)} {op} {right_side(b, tb, words)} → {show(result, '', words)}",
+        )
 
     return compare
 
 
 def _explain_bool(expr: BoolOp) -> _Explain:
-    operands = tuple((_top(o), f"({render(o)}: not evaluated)") for o in expr.operands)
+    operands = tuple((_top(o), render(o)) for o in expr.operands)
     pos, word = expr.pos, expr.op
     stop = word == "or"
 
-    def bool_op(facts: FactMap, missing: list[str]) -> tuple[Val, str]:
+    def bool_op(facts: FactMap, missing: list[str], words: Words) -> tuple[Val, str]:
         unknown, decided, parts = False, False, []
-        for operand, skipped in operands:
+        for operand, source in operands:
             if decided:
-                parts.append(skipped)
+                parts.append(words.not_evaluated(source=source))
                 continue
-            v, t = operand(facts, missing)
+            v, t = operand(facts, missing, words)
             parts.append(f"({t})")
             f = _flag(v, pos, word)
             if f is UNKNOWN:
@@ -513,7 +577,7 @@ def _explain_bool(expr: BoolOp) -> _Explain:
             elif f is stop:
                 decided = True
         result: Val = stop if decided else (UNKNOWN if unknown else not stop)
-        return result, f" {word} ".join(parts) + f" → {show(result, '')}"
+        return result, f" {word} ".join(parts) + f" → {show(result, '', words)}"
 
     return bool_op
 
@@ -523,10 +587,12 @@ __all__ = [
     "UNKNOWN",
     "Condition",
     "EvalError",
+    "Explained",
     "FactMap",
     "Outcome",
     "Unknown",
     "Val",
+    "Words",
     "compile_condition",
     "display_unit",
     "fact_paths",

@@ -21,6 +21,7 @@ from mcm import metrics, units
 from mcm.engine.decision import Infeasibility, Plan, Relaxation, RelaxOption, WhyNot
 from mcm.engine.evaluate import COMPARISONS
 from mcm.engine.facts import Limit
+from mcm.engine.messages import Message
 from mcm.engine.plan import Node, SearchResult
 from mcm.engine.techniques import Resolved
 
@@ -32,10 +33,11 @@ CORNER_OF = {
     "cost": "resources",
 }
 CORNERS = ("accuracy", "latency", "resources")
+#: The trade-off of two corners held (message ids).
 _PAIR: dict[tuple[str, ...], str] = {
-    ("accuracy", "latency"): "high accuracy + low latency needs more resources (a bigger GPU)",
-    ("accuracy", "resources"): "high accuracy + low resources makes latency grow",
-    ("latency", "resources"): "low latency + low resources makes accuracy drop",
+    ("accuracy", "latency"): "triangle.pair_accuracy_latency",
+    ("accuracy", "resources"): "triangle.pair_accuracy_resources",
+    ("latency", "resources"): "triangle.pair_latency_resources",
 }
 _OPTIONS = 3
 
@@ -56,7 +58,7 @@ def why_not(resolved: Sequence[Resolved], result: SearchResult, top: Plan | None
         blocker = next((t for t in (top.techniques if top else ()) if t in r.compiled.excludes), None)
         if blocker is not None:
             pos = _exclusion_pos(r, by_name[blocker])
-            out.append(WhyNot(name, "excluded", f"excluded by {blocker}, which is in the top plan", pos))
+            out.append(WhyNot(name, "excluded", Message("why_not.excluded", blocker=blocker), pos))
             continue
         if name in no_gain:
             out.append(WhyNot(name, "no_gain", _no_gain(result), r.compiled.pos))
@@ -76,25 +78,32 @@ def _exclusion_pos(r: Resolved, other: Resolved) -> str:
 def _no_gain(result: SearchResult) -> str:
     targets = result.prepared.targets
     if not targets:
-        return "nothing to improve: every constraint with a value is met and no core metric is measured"
-    return f"does not improve any violated or core metric ({', '.join(targets)})"
+        return Message("why_not.nothing_to_improve")
+    aims = tuple(
+        Message("why_not.target_down" if down else "why_not.target_up", metric=m) for m, down in targets
+    )
+    return Message("why_not.no_gain", targets=aims)
+
+
+def _plan(techniques: tuple[str, ...]) -> str:
+    """``a + b``, or "no change" for the empty plan."""
+    return Message("plan.steps", techniques=techniques) if techniques else Message("plan.no_change")
 
 
 def _left_out(name: str, result: SearchResult, top: Plan | None, pos: str) -> WhyNot:
     if top is not None and top.feasible:
-        plan = " + ".join(top.techniques) if top.techniques else "no change"
-        return WhyNot(
-            name,
-            "not_needed",
-            f"not needed: the top plan ({plan}) meets every hard constraint without it",
-            pos,
-        )
+        return WhyNot(name, "not_needed", Message("why_not.not_needed", plan=_plan(top.techniques)), pos)
     for rank, node in enumerate(result.ranked, 1):
         names = node.names
         if name in names:
-            return WhyNot(name, "ranked_lower", f"its best plan ({' + '.join(names)}) ranks #{rank}", pos)
-    bounds = "the search was cut short" if result.truncated else "no plan within the step limit keeps it"
-    return WhyNot(name, "ranked_lower", f"not in any ranked plan: {bounds}", pos)
+            return WhyNot(
+                name,
+                "ranked_lower",
+                Message("why_not.ranked", plan=Message("plan.steps", techniques=names), rank=rank),
+                pos,
+            )
+    bounds = "why_not.cut_short" if result.truncated else "why_not.no_plan_keeps"
+    return WhyNot(name, "ranked_lower", Message(bounds), pos)
 
 
 # ---- infeasibility
@@ -105,19 +114,17 @@ def infeasibility(result: SearchResult) -> Infeasibility:
     layout = result.layout
     unknown = tuple(lim.metric for lim in layout.unknown_hard)
     options = _options(result)
-    parts = ["no plan meets every hard constraint in the pessimistic case"]
+    parts: list[str] = [Message("infeasible.none")]
     if unknown:
-        parts.append("measure " + ", ".join(unknown) + " (hard constraints without a measured value)")
+        parts.append(Message("infeasible.measure", metrics=unknown))
     if options:
         first = options[0]
-        parts.append(
-            "smallest relaxation: "
-            + "; ".join(r.text for r in first.relax)
-            + f" (with {' + '.join(first.plan) or 'no change'})"
-        )
+        relax = tuple(r.text for r in first.relax)
+        parts.append(Message("infeasible.smallest", relax=relax, plan=_plan(first.plan)))
     held = [*(layout.limits[k].limit for k in layout.hard), *layout.unknown_hard]
     given_up = [r.metric for r in options[0].relax] if options else []
-    return Infeasibility("; ".join(parts), unknown, options, triangle(held, given_up))
+    message = Message("infeasible.parts", parts=tuple(parts))
+    return Infeasibility(message, unknown, options, triangle(held, given_up))
 
 
 def _options(result: SearchResult) -> tuple[RelaxOption, ...]:
@@ -167,7 +174,9 @@ def _relaxations(result: SearchResult, node: Node) -> tuple[Relaxation, ...]:
             metrics.format_value(lim.metric, v, units.PRECISE_DIGITS) for v in (lim.value, new)
         )
         constraint = f"{lim.metric} {lim.op} {new_text}"
-        text = f"relax {lim.metric} {lim.op} {old_text} to {lim.op} {new_text} ({percent:+.1f} %)"
+        text = Message(
+            "infeasible.relax", metric=lim.metric, op=lim.op, old=old_text, new=new_text, percent=percent
+        )
         out.append(Relaxation(lim.metric, lim.op, lim.value, new, percent, constraint, text))
     return tuple(out)
 
@@ -197,19 +206,23 @@ def triangle(held: Sequence[Limit], given_up: Sequence[str]) -> str:
     if len(corners) == 3:
         dropped = _corners(given_up)
         kept = tuple(c for c in CORNERS if c not in dropped)
-        head = "impossible triangle (accuracy, latency, resources: pick two): all three are held"
         if len(kept) == 2:
-            return f"{head}; the smallest relaxation gives up {dropped[0]}, since {_PAIR[kept]}"
+            return Message("triangle.gives_up", corner=_corner(dropped[0]), pair=Message(_PAIR[kept]))
         if dropped:
-            return f"{head}; the smallest relaxation loosens {' and '.join(dropped)} and keeps {' and '.join(kept)}"
-        return f"{head}; relax one"
+            return Message("triangle.loosens", dropped=_and(dropped), kept=_and(kept))
+        return Message("triangle.relax_one")
     if len(corners) == 2:
-        return f"impossible triangle (accuracy, latency, resources: pick two): {_PAIR[corners]}"
-    named = ", ".join(lim.metric for lim in held) or "none"
-    return (
-        f"not a triangle trade-off (held: {named}): the known techniques do not reach the limit; "
-        "a lighter architecture or other hardware may"
-    )
+        return Message("triangle.pair", pair=Message(_PAIR[corners]))
+    named = tuple(lim.metric for lim in held)
+    return Message("triangle.none", held=named or (Message("triangle.held_none"),))
+
+
+def _corner(corner: str) -> str:
+    return Message(f"corner.{corner}")
+
+
+def _and(corners: tuple[str, ...]) -> str:
+    return Message("corners.and", corners=tuple(_corner(c) for c in corners))
 
 
 def _corners(names: Iterable[str]) -> tuple[str, ...]:

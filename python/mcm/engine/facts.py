@@ -26,6 +26,7 @@ from types import MappingProxyType
 from typing import Literal
 
 from mcm import metrics, units
+from mcm.engine.messages import Message
 from mcm.exceptions import FactsError, McmError
 from mcm.rules.ast import BOUND_OPS, COMPARE, BoundOp, Pos, Scenario
 from mcm.rules.check import never_met
@@ -222,10 +223,10 @@ def make_facts(
     limits = merge_limits(scenario_limits(scenario), user_limits)
     for lim in user_limits:
         if lim.lower_bound != (metrics.METRICS[lim.metric].better == "higher"):
-            warnings.append(f"constraint {lim.text()} bounds the better side of {lim.metric}")
+            warnings.append(Message("facts.better_side", constraint=lim.text(), metric=lim.metric))
         impossible = never_met(metrics.METRICS[lim.metric], lim.op, lim.value)
         if impossible is not None:
-            warnings.append(f"constraint {lim.text()} can never hold: {impossible}")
+            warnings.append(Message("facts.never_holds", constraint=lim.text(), why=impossible))
     got_env, got_data = parse_env(env, "env", warnings), parse_env(data, "data", warnings)
     return Facts._build(
         parse_metrics(measured, "measured"),
@@ -299,7 +300,9 @@ def parse_env(
                 )
             out[name] = raw
             if fact.values and raw not in fact.values:
-                warnings.append(f"{where} = {raw!r} is not a known value ({', '.join(fact.values)})")
+                warnings.append(
+                    Message("facts.unknown_value", fact=where, value=repr(raw), known=fact.values)
+                )
     return out
 
 

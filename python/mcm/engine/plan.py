@@ -236,7 +236,7 @@ class Prepared:
     candidates: tuple[SearchCandidate, ...]
     excluded: tuple[int, ...]
     no_gain: tuple[str, ...]
-    targets: tuple[str, ...]
+    targets: tuple[tuple[str, bool], ...]
     #: Each candidate as the search adds it: ``(step, name, difficulty, recommended (0/1), excluded)``.
     moves: tuple[tuple[_Step, str, int, int, int], ...]
     #: Violated limits (bits) -> the candidates (bits) that may improve one of them.
@@ -276,7 +276,7 @@ def _prepare(
     excluded = tuple(sum(1 << index[x] for x in c.resolved.compiled.excludes if x in index) for c in usable)
     aims = [(s.limit.metric, s.upper) for k, s in enumerate(layout.limits) if wanted >> k & 1]
     aims += [(layout.metrics[i], lower) for i, lower in layout.core]
-    targets = tuple(dict.fromkeys(f"{m} {'down' if down else 'up'}" for m, down in aims))
+    targets = tuple(dict.fromkeys(aims))
     no_gain = tuple(c.name for c in moved if c.name not in index)
     moves = tuple(
         (c.step, c.name, c.resolved.compiled.difficulty, int(c.recommended), exclusions)

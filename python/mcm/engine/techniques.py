@@ -23,6 +23,7 @@ from typing import Literal
 from mcm import metrics
 from mcm.engine.decision import WhyNot, WhyNotReason
 from mcm.engine.evaluate import Condition, EvalError, FactMap, Outcome, compile_condition
+from mcm.engine.messages import Message
 from mcm.rules.ast import Caveat, Effect, Requirement, Technique
 
 #: The procedure's stages, in plan order.
@@ -83,12 +84,19 @@ class Applicability:
     requirement: Requirement | None = None
     outcome: Outcome | None = None
     message: str = "applicable"
+    #: The refusal's explanation as a message (``detail`` of the why-not).
+    explained: str | None = None
 
     @classmethod
-    def refused(cls, status: Applies, requirement: Requirement, outcome: Outcome) -> Applicability:
-        because = f" ({requirement.reason})" if requirement.reason else ""
-        text = f"requirement unmet: {outcome.text}" if status == "no" else str(outcome.problem)
-        return cls(status, requirement, outcome, text + because)
+    def refused(
+        cls, status: Applies, requirement: Requirement, condition: Condition, facts: FactMap
+    ) -> Applicability:
+        outcome = condition.explain(facts)
+        explained = condition.explained(facts, outcome)
+        text = Message("technique.unmet", outcome=explained) if status == "no" else (outcome.problem or "")
+        if requirement.reason:
+            text = Message("technique.because", text=text, reason=requirement.reason)
+        return cls(status, requirement, outcome, text, explained)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -137,13 +145,13 @@ def applicability(compiled: CompiledTechnique, facts: FactMap) -> Applicability:
             error = error or (requirement, condition)
             continue
         if holds is False:
-            return Applicability.refused("no", requirement, condition.explain(facts))
+            return Applicability.refused("no", requirement, condition, facts)
         if holds is None and unknown is None:
             unknown = (requirement, condition)
     if error is not None:
-        return Applicability.refused("error", error[0], error[1].explain(facts))
+        return Applicability.refused("error", *error, facts)
     if unknown is not None:
-        return Applicability.refused("unknown", unknown[0], unknown[1].explain(facts))
+        return Applicability.refused("unknown", *unknown, facts)
     return Applicability("yes")
 
 
@@ -165,14 +173,24 @@ def resolve(compiled: CompiledTechnique, facts: FactMap) -> Resolved:
         try:
             holds = condition.test(facts)
         except EvalError as e:
-            warnings.append(f"{compiled.name}: caveat at {caveat.pos} cannot be evaluated: {e.reason}")
+            warnings.append(
+                Message(
+                    "technique.caveat_error", technique=compiled.name, pos=str(caveat.pos), reason=e.reason
+                )
+            )
             continue
         if holds is False:
             continue
-        because = f" ({caveat.reason})" if caveat.reason else ""
-        missing = "" if holds else ", ".join(condition.explain(facts).missing)
-        label = "applies" if holds else f"may apply ({missing} not given)"
-        notes.append(f"caveat when {condition.source} {label}{because}")
+        note = (
+            Message("technique.caveat_applies", condition=condition.source)
+            if holds
+            else Message(
+                "technique.caveat_may_apply",
+                condition=condition.source,
+                missing=condition.explain(facts).missing,
+            )
+        )
+        notes.append(Message("technique.because", text=note, reason=caveat.reason) if caveat.reason else note)
         for effect in caveat.effects:
             if effect.metric in decided:
                 continue
@@ -196,8 +214,7 @@ def _refusal(name: str, applies: Applicability) -> WhyNot:
     elif applies.status == "unknown":
         reason = "requirement_unknown"
     pos = str(applies.requirement.pos) if applies.requirement else None
-    detail = applies.outcome.text if applies.outcome else None
-    return WhyNot(name, reason, applies.message, pos, detail)
+    return WhyNot(name, reason, applies.message, pos, applies.explained)
 
 
 def _identity(kind: Literal["scale", "shift"]) -> Change:
@@ -210,7 +227,7 @@ def _hull(changes: list[Change], warnings: list[str]) -> Change:
     kind = changes[0][0]
     same = [c for c in changes if c[0] == kind]
     if len(same) < len(changes):
-        warnings.append("a caveat mixes a factor with a shift on one metric; the unknown case was left out")
+        warnings.append(Message("technique.caveat_mixed"))
     return (kind, min(c[1] for c in same), max(c[2] for c in same))
 
 

@@ -1,9 +1,10 @@
 """A Decision for people: one outline of sections (:func:`outline`), written for a terminal (:func:`text`) or as
 Markdown (:func:`markdown`), plus the plan table the TUI shows (:func:`plan_rows`).
 
-What to say is decided once, in :func:`outline`; the two writers only choose the markup. Names, reasons, messages
-and positions come from rules files and arguments: each goes through :mod:`mcm.sanitize` (``inline`` for the
-terminal, ``markdown`` for Markdown) where it is written.
+What to say is decided once, in :func:`outline`; the two writers only choose the markup. The engine's texts
+(why-not, warnings, trace explanations and notes, the infeasibility) are written in the chosen language by
+:func:`mcm.present.messages.render`. Names, reasons, messages and positions come from rules files and arguments:
+each goes through :mod:`mcm.sanitize` (``inline`` for the terminal, ``markdown`` for Markdown) where it is written.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Literal, NamedTuple
 from mcm import metrics
 from mcm.engine.decision import Decision, Plan
 from mcm.present.language import Lang, label
+from mcm.present.messages import render
 from mcm.present.terminal import Style, table
 from mcm.sanitize import inline
 from mcm.sanitize import markdown as md
@@ -41,6 +43,8 @@ HEADINGS = {
         "pending": "no recommendation until the missing facts are given",
         "other_plans": "Other plans",
         "prefer": "prefer",
+        "scenario": "scenario {name}",
+        "no_scenario": "no scenario",
     },
     "zh": {
         "constraints": "约束",
@@ -63,12 +67,37 @@ HEADINGS = {
         "pending": "缺少事实，暂无推荐",
         "other_plans": "其他方案",
         "prefer": "软约束",
+        "scenario": "场景 {name}",
+        "no_scenario": "无场景",
+    },
+}
+#: Constraint and trace statuses in each language (the JSON form keeps the ids).
+STATUSES = {
+    "en": {
+        "met": "met",
+        "violated": "violated",
+        "unknown": "unknown",
+        "fired": "fired",
+        "not_fired": "not fired",
+        "skipped": "skipped",
+        "error": "error",
+        "inapplicable": "inapplicable",
+    },
+    "zh": {
+        "met": "满足",
+        "violated": "违反",
+        "unknown": "未知",
+        "fired": "触发",
+        "not_fired": "未触发",
+        "skipped": "跳过",
+        "error": "错误",
+        "inapplicable": "不适用",
     },
 }
 #: Metrics a plan table shows besides the constrained ones, when the top plan predicts them.
 PLAN_METRICS = ("latency_ms", "model_size_mb", "accuracy", "memory_mb", "power_w")
 _TONE = {"met": "green", "violated": "red", "unknown": "yellow", "fired": "green", "error": "red"}
-_MARK = {"fired": "✓", "not_fired": "·", "skipped": "-", "error": "!", "inapplicable": "×"}
+_MARK = {"fired": "✓", "not_fired": "·", "skipped": "–", "error": "!", "inapplicable": "×"}
 
 SpanKind = Literal["plain", "name", "strong", "dim", "code"]
 
@@ -130,23 +159,30 @@ def outline(decision: Decision, lang: Lang, *, every_plan_table: bool) -> list[S
     """What a Decision says, section by section; ``every_plan_table`` gives each plan its table (Markdown) instead
     of the top plan's table and a list of the others (terminal)."""
     h = HEADINGS[lang]
-    title = f"scenario {decision.scenario}" if decision.scenario else "no scenario"
+    title = h["scenario"].format(name=decision.scenario) if decision.scenario else h["no_scenario"]
     verdict = Span(*_verdict(decision.meets_constraints, h))
     out = [Section("", lines=[(Span(f"mcm advise — {title}:", "strong"), verdict)], bullets=False)]
     if decision.constraints:
         out.append(_constraints(decision, lang, h))
-    out.append(_trace(decision, h))
+    out.append(_trace(decision, lang, h))
     out += _plans(decision, lang, h, every_plan_table)
     if decision.why_not:
-        lines: list[Line] = [(Span(f"{w.technique}:", "strong"), Span(w.message)) for w in decision.why_not]
+        lines: list[Line] = [
+            (Span(f"{w.technique}:", "strong"), Span(render(w.message, lang))) for w in decision.why_not
+        ]
         out.append(Section(h["why_not"], lines=lines))
     if decision.infeasibility is not None:
         inf = decision.infeasibility
         out.append(
-            Section(h["infeasible"], "red", [(Span(inf.message),), (Span(inf.triangle),)], bullets=False)
+            Section(
+                h["infeasible"],
+                "red",
+                [(Span(render(inf.message, lang)),), (Span(render(inf.triangle, lang)),)],
+                bullets=False,
+            )
         )
     if decision.warnings:
-        out.append(Section(h["warnings"], "yellow", [(Span(w),) for w in decision.warnings]))
+        out.append(Section(h["warnings"], "yellow", [(Span(render(w, lang)),) for w in decision.warnings]))
     return out
 
 
@@ -161,7 +197,7 @@ def _constraints(decision: Decision, lang: Lang, h: dict[str, str]) -> Section:
             f"{c.op} {metrics.format_value(c.metric, c.limit)}" + ("" if c.hard else f" ({h['prefer']})"),
             metrics.format_value(c.metric, c.value),
             "—" if c.ratio is None else f"{c.ratio:.2f}x",
-            c.status,
+            STATUSES[lang][c.status],
         ]
         for c in decision.constraints
     ]
@@ -170,14 +206,16 @@ def _constraints(decision: Decision, lang: Lang, h: dict[str, str]) -> Section:
     )
 
 
-def _trace(decision: Decision, h: dict[str, str]) -> Section:
+def _trace(decision: Decision, lang: Lang, h: dict[str, str]) -> Section:
     lines: list[Line] = []
     details: dict[int, list[Line]] = {}
     for e in decision.trace:
-        status = Span(e.status.replace("_", " "), "strong", _TONE.get(e.status, "dim"))
+        status = Span(STATUSES[lang][e.status], "strong", _TONE.get(e.status, "dim"))
         lines.append((Span(_MARK[e.status]), Span(f"{e.table}.{e.rule}", "name"), status, Span(e.pos, "dim")))
-        under: list[Line] = [(Span(e.explanation),)] if e.status != "skipped" and e.explanation else []
-        under += [(Span(e.note, tone="yellow"),)] if e.note else []
+        explanation = e.explanation if e.status != "skipped" else ""
+        under: list[Line] = [(Span(render(explanation, lang)),)] if explanation else []
+        note = e.note
+        under += [(Span(render(note, lang), tone="yellow"),)] if note else []
         if under:
             details[len(lines) - 1] = under
     for r in decision.recommendations:
@@ -267,9 +305,11 @@ def markdown(decision: Decision, lang: Lang) -> str:
             continue
         out += [f"## {md(section.heading)}", ""]
         for i, line in enumerate(section.lines):
-            out.append(("- " if section.bullets else "") + write(line))
-            out += [f"  {write(d)}" for d in section.details.get(i, ())]
-        if section.lines:
+            # a detail is a sub-line of its item (a hard break, "\\"); lines that are not bullets are paragraphs
+            under = [write(d) for d in section.details.get(i, ())]
+            item = "\\\n  ".join([write(line), *under])
+            out += [f"- {item}"] if section.bullets else [item, ""]
+        if section.lines and section.bullets:
             out.append("")
         if section.table is not None:
             out += [_markdown_table(*section.table), ""]

@@ -1,7 +1,7 @@
 """Every string the TUI shows, in English and Chinese: one table, looked up with :func:`t`.
 
-Metric names come from the catalogue (:func:`mcm.cli.values.label`), decision headings from
-:mod:`mcm.cli.render_decision`; only the app's own words live here.
+Metric names come from the catalogue (:func:`mcm.present.language.label`), decision headings and the engine's
+messages from :mod:`mcm.present`; only the app's own words live here.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "key.measure": ("Measure", "测量"),
     "key.cancel": ("Cancel", "取消"),
     "key.write": ("Write files", "写出文件"),
-    "key.reset": ("Reset to the scenario's", "恢复场景默认"),
+    "key.reset": ("Reset limits", "重置约束"),
     "key.source": ("Show rule", "查看规则"),
     "title": ("mcm — model compression advisor", "mcm — 模型压缩顾问"),
     # scenario screen
@@ -133,6 +133,11 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "export.preview": ("The .rules file", ".rules 文件预览"),
     "export.no_folder": ("{folder}: no such folder", "{folder}：目录不存在"),
     "export.no_folder_hint": ("create it first, or choose another", "请先创建该目录，或换一个目录"),
+    "export.create_folder": ("Create folder {folder}?", "创建目录 {folder}？"),
+    "export.overwrite": ("Overwrite {files}?", "覆盖 {files}？"),
+    "export.declined": ("Nothing written", "未写出任何文件"),
+    "confirm.yes": ("Yes", "是"),
+    "confirm.no": ("No", "否"),
     # palette
     "cmd.explain": ("Explain technique: {name}", "解释技术：{name}"),
     "cmd.rule": ("Jump to rule: {name}", "跳转到规则：{name}"),
@@ -159,6 +164,59 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "Walk the steps left to right: choose a scenario, adjust its constraints, give the model's current "
         "numbers, read the plan, export it. Tab moves between fields; ctrl+p opens the command palette.",
         "从左到右依次完成：选择场景、调整约束、给出模型当前指标、查看方案、导出。Tab 在字段间移动；ctrl+p 打开命令面板。",
+    ),
+    # issue #14: the wizard flow, the trace tree's keys, Textual's own words
+    "key.expand": ("Expand", "展开"),
+    "key.scroll": ("Scroll", "滚动"),
+    "key.down": ("Down", "下移"),
+    "key.up": ("Up", "上移"),
+    "key.palette_exit": ("Exit the command palette", "关闭命令面板"),
+    "quit.title": ("Do you want to quit?", "要退出吗？"),
+    "quit.hint": ("Press {keys} to quit the app", "按 {keys} 退出"),
+    "constraints.soft": ("soft (prefer)", "软约束（偏好）"),
+    "help.question": ("Help (this window)", "帮助（本窗口）"),
+    "help.back": ("otherwise back one step", "否则返回上一步"),
+    "help.lists": ("Move in a list or the trace", "在列表或规则追踪中移动"),
+    "help.trace": ("Trace: expand / show the rule / scroll sideways", "规则追踪：展开 / 查看规则 / 左右翻页"),
+    # fields being edited, measuring, the facts a scenario reads (issue #14)
+    "fields.invalid_one": (
+        "1 field invalid on {step} ({shortcut}): {fields}",
+        "{step}（{shortcut}）有 1 个字段无效：{fields}",
+    ),
+    "fields.invalid_many": (
+        "{n} fields invalid on {step} ({shortcut}): {fields}",
+        "{step}（{shortcut}）有 {n} 个字段无效：{fields}",
+    ),
+    "fields.fix_first": (
+        "Fix them first: the plan uses only valid values.",
+        "请先修正：方案只使用有效的值。",
+    ),
+    "field.unreadable": ("{file}: cannot read the report ({reason})", "{file}：无法读取报告（{reason}）"),
+    "rec.measuring": (
+        "Measuring… the plan follows when the measurement finishes.",
+        "正在测量……测量完成后显示方案。",
+    ),
+    "rec.needs": (
+        "The plan would change with these facts (each button goes to its field on Baseline, F4)",
+        "补充这些事实后方案可能不同（按钮跳转到基线（F4）中对应的字段）",
+    ),
+    "rec.fact_link": (
+        "{techniques}: needs “{fact}” ({path})",
+        "{techniques}：需要“{fact}”（{path}）",
+    ),
+    "rec.unknown_metric": (
+        "{metric} is not known, so “{constraint}” cannot be checked:",
+        "{metric} 未知，无法检查“{constraint}”：",
+    ),
+    "rec.type_value": ("type a value", "输入数值"),
+    "rec.make_soft": ("make it soft", "改为偏好"),
+    "baseline.cancelled_kept": (
+        "Measurement cancelled: the earlier values are kept",
+        "测量已取消：保留之前的数值",
+    ),
+    "baseline.other_facts": (
+        "Other facts (this scenario's rules do not read them)",
+        "其他事实（本场景的规则不读取）",
     ),
 }
 
