@@ -12,14 +12,10 @@ import sys
 def measure_for_advice(model: str) -> tuple[dict[str, float], dict[str, bool | float | str]]:
     """``(measured metrics, env facts)`` from measuring ``model`` (a file, an entry point or ``demo``)."""
     from mcm.measure import measure_model
-    from mcm.measure.environment import env_facts
 
     report = measure_model(model)
     print(
         f"mcm: measured {model} on this machine; pass --env to describe a different target",
         file=sys.stderr,
     )
-    env = env_facts(report.sections.get("provenance", {}))
-    if "kind" in report.model:
-        env["model_kind"] = report.model["kind"]
-    return dict(report.metrics), env
+    return dict(report.metrics), report.env_facts()

@@ -3,7 +3,9 @@
 Order matters. Inputs are checked against the signature before anything runs; a few check calls per batch size
 catch a model that cannot run at all (a clear error) apart from one that fails now and then (an error rate).
 The memory window spans loading and the check calls at every batch size (where the model reaches its peak), and
-closes before the timing loop, whose per-call samples are the harness's memory, not the model's; the reference
+closes before the timing loop, whose per-call samples are the harness's memory, not the model's. A model named by a
+path or an entry point is then loaded and checked again in a fresh process, whose peak is the one reported, so that
+it does not depend on what this process ran before (:mod:`mcm.measure.memory`); the reference
 model and the static counts (size, parameters, FLOPs) come later still. Ctrl-C at any point after loading
 returns a partial report of what was measured.
 """
@@ -101,7 +103,12 @@ def measure_model(
         name = source.name
         data_path = data if data is not None else _demo_data(model, shape_args)
         dataset = inputs_mod.load_npz(data_path) if data_path is not None else None
-        results = _measure(source, dataset, settings, shape_args, inputs, reference, say, on_latency, seed)
+        spec = (
+            os.fspath(model) if isinstance(model, (str, os.PathLike)) else None
+        )  # a fresh process can open it
+        results = _measure(
+            source, dataset, settings, shape_args, inputs, reference, say, on_latency, seed, spec
+        )
     except McmError:
         raise
     except Exception as e:  # a library failure we did not foresee: a clear message with the model's name
@@ -120,6 +127,7 @@ def _measure(
     say: Progress,
     on_latency: OnLatency | None,
     seed: int,
+    spec: str | None = None,
 ) -> Results:
     """Open the model inside the memory window, plan its inputs and run every phase (see the module docstring);
     Ctrl-C during the reference comparison or the static counts keeps what was measured."""
@@ -129,7 +137,7 @@ def _measure(
     plan = inputs_mod.plan(
         runner.inputs, shapes=shape_args, data=dataset, batches=settings.batches, example=example, seed=seed
     )
-    run = _Run(source.name, runner, plan, settings, say, dataset, reference is not None, on_latency)
+    run = _Run(source.name, runner, plan, settings, say, dataset, reference is not None, on_latency, spec)
     run.measure(window)
     results = run.results(source.to_dict())
     try:
@@ -155,6 +163,7 @@ class _Run:
         dataset: Dataset | None,
         with_reference: bool,
         on_latency: OnLatency | None = None,
+        spec: str | None = None,
     ) -> None:
         self.name, self.runner, self.plan, self.settings, self.say = name, runner, plan, settings, say
         self.on_latency = on_latency
@@ -171,7 +180,12 @@ class _Run:
         self.rows = self._rows(with_reference)
         self.stop_reason: str | None = None
         self.interrupted_during: str | None = None
-        self._steps = 1 + len(plan.batches) + (self.rows is not None) + with_reference + 1
+        #: What a fresh process opens the model from to measure its CPU peak (a path or an entry point), for a
+        #: model on the CPU; None for a Python object or a model on a GPU (whose peak is the framework's counter).
+        self.spec = spec if runner.device == "cpu" else None
+        self._steps = (
+            1 + len(plan.batches) + (self.rows is not None) + with_reference + (self.spec is not None) + 1
+        )
         self._step = 0
         self._phase = "loading"
 
@@ -193,6 +207,7 @@ class _Run:
                     self._check()
                 finally:
                     self.cpu_peak, self.gpu_peak = window.stop(), self.runner.gpu_peak_mb()
+                self._fresh_peak()
                 self._time()
                 if self.rows is not None and self.stop_reason is None:
                     self._evaluate(self.rows)
@@ -261,6 +276,18 @@ class _Run:
                     f"{self.name}: the model raised on every check call at batch {batch} (inputs {shapes}): "
                     f"{_describe(failures[0])}"
                 ) from failures[0]
+
+    def _fresh_peak(self) -> None:
+        """The CPU peak again, from a fresh process (see the module docstring): for a model that runs on the CPU
+        and that a fresh process can open."""
+        if self.spec is None:
+            return
+        self.step("measuring peak memory in a fresh process", 1.0)
+        first = self.plan.batches[0]
+        checks = [
+            (b, self.plan.feeds(b), self.settings.repeats if b == first else 1) for b in self.plan.batches
+        ]
+        self.cpu_peak = memory.fresh_peak(self.spec, self.settings.threads, checks)
 
     def _time(self) -> None:
         s = self.settings

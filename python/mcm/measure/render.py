@@ -110,11 +110,11 @@ def _detail(d: dict[str, Any], name: str) -> str:
         missed = f" ({len(f['uncounted'])} ops uncounted)" if f["uncounted"] else ""
         return f"per sample, {f['counter']}{missed}"
     if name == "memory_mb":
-        return (
-            "RSS growth, loading and checking all batch sizes"
-            if d["runtime"].get("device", "cpu") == "cpu"
-            else "GPU peak"
-        )
+        if d["runtime"].get("device", "cpu") != "cpu":
+            return "GPU peak"
+        if d["memory"]["cpu"].get("fresh_process"):
+            return "peak RSS growth of a fresh process loading the model and checking all batch sizes"
+        return "RSS growth of this process (a Python object), loading and checking all batch sizes"
     if name == "accuracy":
         a = d["accuracy"]
         return f"{a['correct']:,} / {a['evaluated']:,} rows"

@@ -60,6 +60,17 @@ class MeasureReport:
             "warnings": self.warnings,
         }
 
+    def env_facts(self) -> dict[str, bool | float | str]:
+        """The ``env.*`` facts this measurement establishes: the machine's (from the provenance) and
+        ``model_kind`` when the graph said which kind of model it is."""
+        from mcm.measure.environment import env_facts
+
+        provenance = self.sections.get("provenance", {})
+        facts = env_facts(provenance if isinstance(provenance, dict) else {})
+        if self.model.get("kind") is not None:
+            facts["model_kind"] = self.model["kind"]
+        return facts
+
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(_plain(self.to_dict()), indent=indent, allow_nan=False)
 

@@ -7,7 +7,8 @@ which is the best offline rate over all batch sizes, and FLOPs / MACs, which are
   interval; otherwise unavailable with the count needed), ``latency_cv`` the coefficient of variation;
 - ``throughput_qps`` samples/s (MLPerf Offline: the best batch size); ``fps`` the single-stream rate at batch 1;
 - ``memory_mb`` the peak on the device that runs the model, over loading and the check calls at every batch
-  size (CPU: RSS growth; GPU: the framework's peak counter);
+  size (CPU: RSS growth of a fresh process over its RSS with the runtime imported, or of this process for a
+  model given as a Python object, the method named in the memory section; GPU: the framework's peak counter);
 - ``power_w`` / ``energy_mj`` (per sample) / ``inferences_per_joule`` from a hardware counter over the primary
   batch's timed window;
 - ``nan_inf_count`` over every output checked, ``error_rate`` over every call made, ``output_std`` across repeats;
@@ -100,7 +101,9 @@ def build_report(r: Results) -> MeasureReport:
         "provenance": r.provenance,
     }
     return MeasureReport(
-        model={**r.model, "kind": r.flops.kind} if isinstance(r.flops, FlopCount) else r.model,
+        model={**r.model, "kind": r.flops.kind}
+        if isinstance(r.flops, FlopCount) and r.flops.kind is not None
+        else r.model,
         settings=r.settings,
         metrics=measured,
         unavailable=unavailable,

@@ -159,7 +159,7 @@ class _Loop:
         base = Candidate("onnxruntime fp32", (), model, "baseline", source="runtime baseline")
         base.torch_stage = model if self.source.torch_module is not None else None
         self.baseline = self._measured(base, str(self.source.onnx))
-        self.env = _env(self.provenance)
+        self.env = self.measured_env
         self.tried: set[str] = set()
         queue = self._queue(self._advise(base))
         self.say(_constraint_line(base))
@@ -274,6 +274,7 @@ class _Loop:
         if self.ctx.eval_set is None:
             cand.unavailable["accuracy"] = "no --eval data"
         self.provenance: dict[str, Any] = report.sections.get("provenance", {})
+        self.measured_env = report.env_facts()  # as the provenance: of the latest measurement
         self.candidates.append(cand)
         return cand
 
@@ -448,12 +449,6 @@ def _context(opts: Options, source: OptimizeInput) -> Context:
 def _mkdir(path: Path) -> Path:
     path.mkdir(parents=True)
     return path
-
-
-def _env(provenance: dict[str, Any]) -> dict[str, bool | float | str]:
-    from mcm.measure.environment import env_facts
-
-    return env_facts(provenance)
 
 
 def _unhealthy(metrics: dict[str, float], baseline: dict[str, float]) -> str | None:
