@@ -85,4 +85,14 @@ def json_text(text: str) -> str:
     return _TERMINAL.sub(_json_escape, text)
 
 
-__all__ = ["inline", "json_text", "markdown", "terminal"]
+def shorten(text: str, n: int = 60) -> str:
+    """``text`` cut to its first ``n`` characters and "…" when it is longer (an echoed 2,000-character paste would
+    push a form off the screen); shorter text comes back as the same object. It neither escapes nor adds
+    anything unsafe: shorten before or after :func:`inline`, which keeps the output free of control characters
+    either way (after it, a cut may fall inside a visible escape such as ``\\x1b``)."""
+    if n < 0:
+        raise ValueError(f"shorten: n must be 0 or more, not {n}")
+    return text if len(text) <= n else text[:n] + "…"
+
+
+__all__ = ["inline", "json_text", "markdown", "shorten", "terminal"]

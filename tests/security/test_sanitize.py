@@ -132,6 +132,18 @@ def test_json_text_still_parses_to_the_same_data() -> None:
     assert json.loads(text) == data and "é中" in text
 
 
+def test_shorten_cuts_a_long_echo_and_leaves_short_text_alone() -> None:
+    paste = "x" * 2000
+    assert sanitize.shorten(paste) == "x" * 60 + "…"
+    assert sanitize.shorten(paste, 10) == "x" * 10 + "…"
+    short = "50 parsecs"
+    assert sanitize.shorten(short, 10) is short and sanitize.shorten("", 0) == ""
+    assert sanitize.shorten("中文" * 40, 3) == "中文中…"
+    assert_clean(sanitize.shorten(sanitize.inline(CLEAR * 30), 7))
+    with pytest.raises(ValueError):
+        sanitize.shorten("x", -1)
+
+
 def test_a_diagnostic_keeps_its_caret_under_the_problem() -> None:
     line = f'scenario s {RLO}\u009b"x" {{ requ1re'
     col = line.index("requ1re") + 1

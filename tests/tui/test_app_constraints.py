@@ -41,6 +41,9 @@ async def test_invalid_limit_is_rejected_beside_the_field_then_a_valid_one_accep
         await pilot.press(*"50 ms")
         await pilot.pause()
         assert str(row.query_one(".error", Static).render()) == ""
+        assert next(r for r in app.session.constraints if r.metric == "latency_ms").value == 100.0  # not yet
+        await pilot.press("enter")  # a value enters the session on enter (or when focus leaves the field)
+        await pilot.pause()
         assert next(r for r in app.session.constraints if r.metric == "latency_ms").value == 50.0
 
 
@@ -65,7 +68,7 @@ async def test_add_and_remove_a_constraint() -> None:
         await pilot.pause()
         assert all(r.metric != "power_w" for r in app.session.constraints)
         assert "power_w" in app.session.removed_constraints()
-        await pilot.press("ctrl+z")  # undo: back to the scenario's own constraints
+        await pilot.press("ctrl+l")  # reset the limits: back to the scenario's own constraints
         await pilot.pause()
         assert app.session.constraints == list(app.session.scenario_defaults())
         assert app.session.removed_constraints() == () and _row(app, "power_w") is not None

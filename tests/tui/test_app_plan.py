@@ -14,6 +14,7 @@ from tui_helpers import sync
 
 from mcm.cli.main import main as mcm_main
 from mcm.tui.app import McmApp
+from mcm.tui.screens.export import Confirm
 from mcm.tui.screens.source import SourceScreen
 from mcm.tui.screens.technique import TechniqueScreen
 from mcm.tui.widgets.trace_tree import TraceTree
@@ -124,27 +125,98 @@ async def test_export_writes_valid_files(tmp_path: Path) -> None:
     assert again["plans"] == plan["plans"] and again["meets_constraints"] == plan["meets_constraints"]
 
 
+def status_of(app: McmApp) -> str:
+    return str(app.screen.query_one("#export-status", Static).render())
+
+
+async def open_export(app: McmApp, pilot: Any, folder: str | Path, **names: str) -> None:
+    await pilot.press("f6")
+    await pilot.pause()
+    values = {"json": "plan.json", "markdown": "plan.md", "rules": "edited.rules", **names}
+    for key, value in values.items():
+        app.screen.query_one(f"#export-{key}", Input).value = value
+    app.screen.query_one("#export-folder", Input).value = str(folder)
+
+
+async def write_and_answer(app: McmApp, pilot: Any, question: str | None, answer: str = "y") -> None:
+    """Press ctrl+s; ``question`` (a part of it) must be asked, answered with ``answer``, or none asked."""
+    await pilot.press("ctrl+s")
+    await pilot.pause()
+    if question is None:
+        assert not isinstance(app.screen, Confirm)
+        return
+    assert isinstance(app.screen, Confirm), status_of(app)
+    assert question in str(app.screen.query_one("#confirm-text", Static).render())
+    await pilot.press(answer)
+    await pilot.pause()
+    assert not isinstance(app.screen, Confirm)
+
+
 @sync
 async def test_export_is_all_or_nothing(tmp_path: Path) -> None:
-    """A missing folder, or one target that cannot be written, leaves no file at all and says why."""
+    """A declined folder, or one target that cannot be written, leaves no file at all and says why."""
     (tmp_path / "plan.md").mkdir()  # the Markdown target is a directory: that write must fail
     app = mobile_app()
     async with app.run_test(size=(100, 32)) as pilot:
-        await pilot.press("f6")
-        await pilot.pause()
-        folder = app.screen.query_one("#export-folder", Input)
-        names = {"json": "plan.json", "markdown": "plan.md", "rules": "edited.rules"}
-        for key, value in names.items():
-            app.screen.query_one(f"#export-{key}", Input).value = value
-        folder.value = str(tmp_path / "missing")
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        assert "no such folder" in str(app.screen.query_one("#export-status", Static).render())
-        folder.value = str(tmp_path)
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        assert "it is a directory" in str(app.screen.query_one("#export-status", Static).render())
+        await open_export(app, pilot, tmp_path / "missing")
+        await write_and_answer(app, pilot, "Create folder", "n")
+        assert "Nothing written" in status_of(app)
+        app.screen.query_one("#export-folder", Input).value = str(tmp_path)
+        await write_and_answer(app, pilot, None)  # refused before anything is asked
+        assert "it is a directory" in status_of(app)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.md"]  # no plan.json, no temporary file
+
+
+@sync
+async def test_export_into_a_new_folder_asks_then_creates_it(tmp_path: Path) -> None:
+    folder = tmp_path / "new" / "plans"
+    app = mobile_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await open_export(app, pilot, folder)
+        await write_and_answer(app, pilot, f"Create folder {folder}?", "y")
+        assert "Wrote" in status_of(app)
+    assert sorted(p.name for p in folder.iterdir()) == ["edited.rules", "plan.json", "plan.md"]
+    assert json.loads((folder / "plan.json").read_text(encoding="utf-8"))["schema"] == "mcm.decision/1"
+
+
+@sync
+async def test_declining_the_new_folder_creates_nothing(tmp_path: Path) -> None:
+    app = McmApp(lang="zh", scenario="mobile")
+    async with app.run_test(size=(100, 32)) as pilot:
+        await open_export(app, pilot, tmp_path / "new")
+        await write_and_answer(app, pilot, "创建目录", "escape")
+        assert "未写出任何文件" in status_of(app)
+    assert list(tmp_path.iterdir()) == []
+
+
+@sync
+async def test_a_folder_created_for_a_failed_export_is_removed(tmp_path: Path) -> None:
+    (tmp_path / "plan.md").mkdir()
+    app = mobile_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await open_export(app, pilot, tmp_path / "made", markdown="../plan.md")
+        await write_and_answer(app, pilot, "Create folder", "y")
+        assert "it is a directory" in status_of(app)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.md"]
+
+
+@sync
+async def test_a_second_export_asks_before_overwriting(tmp_path: Path) -> None:
+    app = mobile_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await open_export(app, pilot, tmp_path)
+        await write_and_answer(app, pilot, None)  # new files: nothing to ask
+        assert "Wrote" in status_of(app)
+        (tmp_path / "plan.json").write_text("old", encoding="utf-8")
+        (tmp_path / "edited.rules").unlink()
+        await write_and_answer(app, pilot, "Overwrite plan.json, plan.md?", "n")
+        assert "Nothing written" in status_of(app)
+        assert (tmp_path / "plan.json").read_text(encoding="utf-8") == "old"
+        assert not (tmp_path / "edited.rules").exists()  # declining writes none of them, new ones included
+        await write_and_answer(app, pilot, "Overwrite plan.json, plan.md?", "y")
+        assert "Wrote" in status_of(app)
+    assert json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))["schema"] == "mcm.decision/1"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["edited.rules", "plan.json", "plan.md"]
 
 
 @sync

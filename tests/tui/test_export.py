@@ -19,8 +19,12 @@ from mcm.engine.decision import SCHEMA
 from mcm.rules import load_rules
 from mcm.tui.export import (
     ExportError,
+    check_targets,
     constraints_rules_text,
+    create_folder,
+    existing_files,
     export_all,
+    folder_to_create,
     write_atomic,
     write_constraints_rules,
     write_plan_json,
@@ -262,7 +266,8 @@ def test_the_export_never_overwrites_a_rules_file_it_reads(tmp_path: Path) -> No
     decision = session.decide()
     for kind in ("json_path", "markdown_path"):  # nor does the plan, in either form
         with pytest.raises(ExportError, match="inputs are never modified"):
-            export_all(session, decision, **{kind: rules / "mobile.rules"})
+            kwargs: dict[str, Any] = {kind: rules / "mobile.rules"}
+            export_all(session, decision, **kwargs)
     assert (rules / "mobile.rules").read_text("utf-8") == before
 
 
@@ -284,6 +289,41 @@ def test_export_all_writes_every_file_or_none(tmp_path: Path) -> None:
     )
     assert [p.name for p in written] == ["p.json", "p.md", "c.rules"]
     assert json.loads((tmp_path / "p.json").read_text("utf-8")) == decision.to_dict()
+
+
+def test_export_all_told_not_to_overwrite_writes_nothing_over_an_existing_file(tmp_path: Path) -> None:
+    session = edited_session()
+    decision = session.decide()
+    (tmp_path / "p.md").write_text("old")
+    json_path, markdown_path = tmp_path / "p.json", tmp_path / "p.md"
+    assert existing_files([json_path, markdown_path, ""]) == [markdown_path]
+    with pytest.raises(ExportError, match=r"p\.md: already exists"):
+        export_all(session, decision, json_path=json_path, markdown_path=markdown_path, overwrite=False)
+    assert listing(tmp_path) == ["p.md"] and (tmp_path / "p.md").read_text() == "old"
+    export_all(session, decision, json_path=json_path, markdown_path=markdown_path)
+    assert (tmp_path / "p.md").read_text("utf-8").startswith("# mcm advise")
+
+
+def test_a_missing_folder_is_named_and_created_only_when_asked_to(tmp_path: Path) -> None:
+    assert folder_to_create(tmp_path) is None
+    new = tmp_path / "a" / "b"
+    assert folder_to_create(new) == new and not new.exists()  # naming it creates nothing
+    assert create_folder(new) == new and new.is_dir()
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ExportError, match="is not a folder"):
+        folder_to_create(tmp_path / "file")
+    with pytest.raises(ExportError, match="cannot create the folder"):
+        create_folder(tmp_path / "file" / "below")
+
+
+def test_check_targets_refuses_before_anything_is_written(tmp_path: Path) -> None:
+    session = edited_session()
+    (tmp_path / "d").mkdir()
+    with pytest.raises(ExportError, match="it is a directory"):
+        check_targets(session, [tmp_path / "ok.json", tmp_path / "d"])
+    with pytest.raises(ExportError, match="named for two exports"):
+        check_targets(session, [tmp_path / "x", tmp_path / "x"])
+    assert listing(tmp_path) == ["d"]
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")

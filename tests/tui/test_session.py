@@ -481,3 +481,30 @@ def test_latest_decides_on_the_inputs_as_they_are_now(session: Session) -> None:
     assert latest is not None and latest is not shown
     limits = {c.metric: c.limit for c in latest.constraints}
     assert limits["latency_ms"] == 500 and {c.metric: c.limit for c in shown.constraints}["latency_ms"] == 100
+
+
+# ---- issue #14: the facts a scenario reads, pending edits
+
+
+def test_scenario_facts_are_those_its_rules_and_their_techniques_read() -> None:
+    session = Session()
+    assert session.scenario_facts() == ()
+    session.choose("iot")
+    read = session.scenario_facts()
+    assert "data.calibration" in read  # int8_static, recommended by the iot rules, requires it
+    assert "env.nvidia_gpu" not in read  # only tensorrt reads it, and no iot rule recommends it
+    assert session.facts_needed("int8_static") == ("data.calibration",)
+    session.set_data("calibration", "true")
+    assert session.facts_needed("int8_static") == ()
+
+
+def test_commit_edits_asks_every_editor() -> None:
+    from mcm.tui.session import FieldProblem
+
+    session = Session()
+    problem = FieldProblem("constraints", "Peak memory", "not a number")
+    session.add_editor("constraints", lambda: [problem])
+    session.add_editor("baseline", list)
+    assert session.commit_edits() == [problem]
+    session.remove_editor("constraints")
+    assert session.commit_edits() == []

@@ -46,6 +46,14 @@ def test_baseline_large(snap_compare: SnapCompare) -> None:
     assert snap_compare(planned(), terminal_size=LARGE, press=["f4"])
 
 
+def test_baseline_small(snap_compare: SnapCompare) -> None:
+    assert snap_compare(planned(), terminal_size=SMALL, press=["f4"])
+
+
+def test_baseline_small_zh(snap_compare: SnapCompare) -> None:
+    assert snap_compare(planned("zh"), terminal_size=SMALL, press=["f4"])
+
+
 def test_plan_large(snap_compare: SnapCompare) -> None:
     assert snap_compare(planned(), terminal_size=LARGE, press=["f5"])
 

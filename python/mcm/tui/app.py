@@ -3,7 +3,7 @@
     from mcm.tui.app import McmApp
     decision = McmApp(lang="en").run()          # the Decision on screen when the user quit, or None
 
-Each step is a Textual mode (F2–F6, ctrl+n / ctrl+b); the screens are imported when first shown, and measurement
+Each step is a Textual mode (F2–F6, ctrl+n / ctrl+b, escape goes back where it closes or cancels nothing); the screens are imported when first shown, and measurement
 (numpy, ONNX Runtime, torch) only when the user measures.
 """
 
@@ -61,6 +61,8 @@ class McmApp(App["Decision | None"]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("f1", "help", "Help"),
+        Binding("question_mark", "help", "Help", show=False),  # a field takes the key first: "?" types there
+        Binding("escape", "previous_step", "Back", show=False),  # a popup, a dropdown or a running task first
         Binding("ctrl+b", "previous_step", "Back", priority=True),
         Binding("ctrl+n", "next_step", "Next", priority=True),
         Binding("ctrl+r", "reload", "Reload rules", priority=True, show=False),
@@ -130,6 +132,9 @@ class McmApp(App["Decision | None"]):
             self.switch_mode(step)
 
     def action_next_step(self) -> None:
+        take = getattr(self.screen, "take_highlighted", None)
+        if callable(take):  # on the first step, ctrl+n takes the highlighted scenario
+            take()
         i = STEPS.index(self.step)
         self.action_goto(STEPS[min(i + 1, len(STEPS) - 1)])
 
@@ -160,9 +165,18 @@ class McmApp(App["Decision | None"]):
         from textual.command import CommandPalette
 
         if self.use_command_palette and not CommandPalette.is_open(cast("App[object]", self)):
-            self.push_screen(
-                CommandPalette(id="--command-palette", placeholder=t("cmd.placeholder", self.lang))
-            )
+            palette = CommandPalette(id="--command-palette", placeholder=t("cmd.placeholder", self.lang))
+            localize_bindings(palette, self.lang)
+            self.push_screen(palette)
+
+    def action_help_quit(self) -> None:
+        """ctrl+c (Textual's hint that ctrl+q quits), in the app's language."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(
+                    t("quit.hint", self.lang, keys=key), title=t("quit.title", self.lang), markup=False
+                )
+                return
 
     def action_show_rule(self, pos: str) -> None:
         from mcm.tui.screens.source import SourceScreen

@@ -2,7 +2,9 @@
 
 Every file is written atomically: into a temporary file in the same directory, flushed and fsynced, then renamed
 over the target (``os.replace``), so a reader sees the old file or the new one, never half of one; on failure the
-temporary file is removed and :class:`ExportError` names the path.
+temporary file is removed and :class:`ExportError` names the path. A face asks before it creates a missing folder
+(:func:`folder_to_create`, :func:`create_folder`) and before it replaces files (:func:`existing_files`); told not
+to overwrite, :func:`export_all` refuses a target that exists.
 
 The ``.rules`` export is self-contained, so that ``mcm advise FILE --set ...`` works with it alone and gives the
 session's decision: the chosen scenario written out with the session's constraints, then every technique and the
@@ -16,16 +18,17 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mcm.exceptions import RulesError
 from mcm.files import OutputError, StrPath, check_target
 from mcm.files import write_all as files_write_all
+from mcm.present.language import Lang
 from mcm.rules import writer
 from mcm.sanitize import json_text
-from mcm.tui.session import ConstraintRow, Lang, Session, SessionError, scenario_rows
+from mcm.tui.session import ConstraintRow, Session, SessionError, scenario_rows
 
 if TYPE_CHECKING:
     from mcm.engine.decision import Decision
@@ -128,16 +131,19 @@ def export_all(
     json_path: str | os.PathLike[str] | None = None,
     markdown_path: str | os.PathLike[str] | None = None,
     rules_path: str | os.PathLike[str] | None = None,
+    overwrite: bool = True,
 ) -> list[Path]:
-    """Write the plan as JSON and Markdown and the constraints as rules (each one given), all or nothing."""
+    """Write the plan as JSON and Markdown and the constraints as rules (each one given), all or nothing; with
+    ``overwrite`` false, a target that exists already is an :class:`ExportError` and nothing is written."""
     named = [p for p in (json_path, markdown_path, rules_path) if p]
-    seen: set[Path] = set()
-    for path in named:
-        _refuse_input(session, path)
-        resolved = Path(os.fspath(path)).resolve()
-        if resolved in seen:
-            raise ExportError(f"{path}: named for two exports", path, "give each a different name")
-        seen.add(resolved)
+    check_targets(session, named)
+    present = existing_files(named)
+    if present and not overwrite:
+        raise ExportError(
+            f"{', '.join(map(str, present))}: already exist{'s' if len(present) == 1 else ''}",
+            present[0],
+            "write again to be asked whether to overwrite, or choose other names",
+        )
     files: dict[str | os.PathLike[str], str] = {}
     if json_path:
         files[json_path] = plan_json(decision)
@@ -146,6 +152,50 @@ def export_all(
     if rules_path:
         files[rules_path] = constraints_rules_text(session, os.fspath(rules_path))
     return write_all(files)
+
+
+def check_targets(session: Session, paths: Iterable[StrPath]) -> None:
+    """Raise :class:`ExportError` unless every one of ``paths`` can be written (absent or a regular file, in an
+    existing folder), none is a rules file the session reads, and no two name the same file. Writes nothing."""
+    seen: set[Path] = set()
+    for path in paths:
+        _refuse_input(session, path)
+        resolved = Path(os.fspath(path)).resolve()
+        if resolved in seen:
+            raise ExportError(f"{path}: named for two exports", path, "give each a different name")
+        seen.add(resolved)
+
+
+def folder_to_create(folder: StrPath) -> Path | None:
+    """``folder`` as a :class:`Path` when it does not exist yet (to be created once the user agrees), None when it
+    is a folder; an :class:`ExportError` when it is something else."""
+    path = Path(os.fspath(folder))
+    if path.is_dir():
+        return None
+    if os.path.lexists(path):
+        raise ExportError(
+            f"{folder}: is not a folder", folder, "choose a folder, or a new name to create one"
+        )
+    return path
+
+
+def create_folder(folder: StrPath) -> Path:
+    """Create ``folder`` and the folders above it that are missing (mode 0777 less the umask); raises
+    :class:`ExportError` with a hint."""
+    path = Path(os.fspath(folder))
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        hint = (
+            "choose a folder you can write to" if isinstance(e, PermissionError) else "choose another folder"
+        )
+        raise ExportError(f"cannot create the folder {folder}: {e.strerror or e}", folder, hint) from e
+    return path
+
+
+def existing_files(paths: Iterable[StrPath]) -> list[Path]:
+    """Those of ``paths`` that exist already (whatever they are): what an export would replace."""
+    return [Path(os.fspath(p)) for p in paths if p and os.path.lexists(p)]
 
 
 def _rules_export(session: Session, path: str | os.PathLike[str]) -> str:
@@ -251,8 +301,12 @@ def _verify(
 
 __all__ = [
     "ExportError",
+    "check_targets",
     "constraints_rules_text",
+    "create_folder",
+    "existing_files",
     "export_all",
+    "folder_to_create",
     "plan_json",
     "plan_markdown",
     "write_all",

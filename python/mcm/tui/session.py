@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from mcm import metrics, units
 from mcm.engine.facts import bound_op, metric_value, parse_env, parse_metrics
 from mcm.exceptions import FactsError, McmError, RulesError
+from mcm.present.language import Lang
 from mcm.rules.ast import RuleSet, Scenario
 from mcm.rules.facts import FACTS, names_in
 from mcm.units import describe, did_you_mean
@@ -37,10 +38,22 @@ if TYPE_CHECKING:
     from mcm.engine.decision import Decision
     from mcm.measure.report import MeasureReport
 
-Lang = Literal["en", "zh"]
 #: An ``env.*`` / ``data.*`` value: a flag, a number or a text.
 FactValue = bool | float | str
-#: The comparison operators a constraint may use.
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """A field whose text is not valid, so that its value is not in the session: the step it is on, what the user
+    sees it as (a metric's label, a fact's name) and why."""
+
+    step: str
+    field: str
+    message: str
+
+
+#: Enters a screen's valid edits into the session and returns its invalid fields (see :meth:`Session.commit_edits`).
+Editor = Callable[[], "list[FieldProblem]"]
 
 
 class SessionError(McmError):
@@ -189,6 +202,9 @@ class Session:
         self._user_env: set[str] = set()
         self._decided = False
         self._cwd = os.getcwd()
+        self._editors: dict[str, Editor] = {}
+        #: True while a measurement runs (set by the face that runs it): its result is not in yet.
+        self.measuring = False
         self.reload()
 
     # ---- rules
@@ -328,11 +344,8 @@ class Session:
     def use_report(self, report: MeasureReport) -> None:
         """Take the metrics of a ``measure_model`` result (they replace the same metrics) and the env facts its
         provenance establishes, except those set with :meth:`set_env` (as ``--env`` wins over ``--model``)."""
-        from mcm.measure.environment import env_facts
-
         found = parse_metrics(dict(report.metrics), "measured")
-        provenance = report.sections.get("provenance", {})
-        facts = parse_env(env_facts(provenance if isinstance(provenance, dict) else {}), "env", [])
+        facts = parse_env(report.env_facts(), "env", [])
         self.measured.update(found)
         self.env.update((k, v) for k, v in facts.items() if k not in self._user_env)
 
@@ -382,6 +395,69 @@ class Session:
                 values = f"known values: {', '.join(fact.values)}" if fact.values else "write a word"
                 raise FactsError(f"{fact.path}: expected text, got {stripped!r}", values)
         return name, parse_env({name: stripped}, scope, [])[name]
+
+    # ---- what the rules read
+
+    def scenario_facts(self) -> tuple[str, ...]:
+        """The ``env.*`` / ``data.*`` facts the chosen scenario's rules read, most telling first: the conditions
+        of its decision tables, then the requirements and caveats of the techniques they (and its stack)
+        recommend. Empty without a scenario or while the rules have an error."""
+        if self.scenario is None or self._ruleset is None:
+            return ()
+        from mcm.engine.compiled import compiled
+        from mcm.engine.evaluate import fact_paths
+
+        rules = compiled(self._ruleset)
+        paths: list[str] = []
+        names: list[str] = []
+        for table in rules.tables.get(self.scenario, ()):
+            for rule in table.rules:
+                paths += fact_paths(rule.condition.expr)
+                names += [i.name for i in rule.rule.recommend]
+            if table.decide.otherwise is not None:
+                names += [i.name for i in table.decide.otherwise.recommend]
+        scenario = self._ruleset.scenarios.get(self.scenario)
+        if scenario is not None:
+            names += [s.technique for s in scenario.stack if s.technique is not None]
+        for name in dict.fromkeys(names):
+            paths += self._technique_paths(name, caveats=True)
+        return tuple(p for p in dict.fromkeys(paths) if p in FACTS)
+
+    def facts_needed(self, technique: str) -> tuple[str, ...]:
+        """The ``env.*`` / ``data.*`` facts a technique's requirements read that are not given (what a why-not
+        "unknown: fact ... not given" asks for)."""
+        given = {f"env.{k}" for k in self.env} | {f"data.{k}" for k in self.data}
+        return tuple(p for p in self._technique_paths(technique) if p in FACTS and p not in given)
+
+    def _technique_paths(self, technique: str, *, caveats: bool = False) -> list[str]:
+        if self._ruleset is None:
+            return []
+        from mcm.engine.compiled import compiled
+        from mcm.engine.evaluate import fact_paths
+
+        found = compiled(self._ruleset).techniques.get(technique)
+        if found is None:
+            return []
+        conditions = [c for _, c in found.requires] + ([c for _, c in found.caveats] if caveats else [])
+        return [p for c in conditions for p in fact_paths(c.expr)]
+
+    # ---- fields being edited
+
+    def add_editor(self, key: str, editor: Editor) -> None:
+        """Register (or replace) what enters ``key``'s pending edits: a face calls it for each screen with fields,
+        so that a step that reads the session can first take every valid edit and see every invalid one."""
+        self._editors[key] = editor
+
+    def remove_editor(self, key: str) -> None:
+        self._editors.pop(key, None)
+
+    def commit_edits(self) -> list[FieldProblem]:
+        """Enter every valid pending edit; return the fields whose text is invalid (their values are not in the
+        session: deciding on the rest would be deciding on what the user did not write)."""
+        problems: list[FieldProblem] = []
+        for editor in list(self._editors.values()):
+            problems += editor()
+        return problems
 
     # ---- deciding
 
@@ -444,8 +520,10 @@ class Session:
         args = [os.path.join(".", p) if p.startswith("-") else p for p in paths]
         if self.scenario is not None:
             args += ["--scenario", self.scenario]
+        from mcm.present.values import command_value
+
         for metric, value in self.measured.items():
-            args += ["--set", f"{metric}={value!r}"]
+            args += ["--set", f"{metric}={command_value(metric, value)}"]
         if rules_file is None:
             for row in self.user_constraints():
                 args += ["--constraint", row.text()]
@@ -457,7 +535,9 @@ class Session:
 
 __all__ = [
     "ConstraintRow",
+    "Editor",
     "FactValue",
+    "FieldProblem",
     "Lang",
     "ScenarioInfo",
     "Session",

@@ -1,5 +1,10 @@
-"""Step 3: what the model does now — type the numbers, load an ``mcm measure`` report, or measure a model file in
-a worker thread with a live progress bar and then its latency histogram; plus the target's env / data facts."""
+"""Step 3: what the model does now — measure a model file in a worker thread with a live progress bar and then
+its latency histogram, load an ``mcm measure`` report, or type the numbers; then the target's env / data facts:
+those the chosen scenario's rules read first, the others folded.
+
+A typed value enters the session when it is valid and the user presses enter or leaves the field (the plan first
+takes every screen's pending edits), never per keystroke; an invalid one stays out and the plan refuses to run.
+A cancelled measurement keeps the values measured before it."""
 
 from __future__ import annotations
 
@@ -12,24 +17,25 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.validation import ValidationResult, Validator
 from textual.widget import Widget
-from textual.widgets import Button, Input, ProgressBar, Select, Static
+from textual.widgets import Button, Collapsible, Input, ProgressBar, Select, Static
 
 from mcm import metrics, units
 from mcm.exceptions import McmError
-from mcm.present.language import label
+from mcm.present.language import Lang, label
 from mcm.rules.facts import FACTS
 from mcm.sanitize import inline
-from mcm.tui.screens.base import StepScreen, problem
-from mcm.tui.session import fact_text, parse_metric_text
+from mcm.tui.screens.base import StepScreen, field_problem
+from mcm.tui.session import FieldProblem, fact_text, parse_metric_text
 from mcm.tui.widgets.latency_histogram import LatencyHistogram
 
 
 class MeasuredValidator(Validator):
     """A measured value is valid when it parses like ``--set`` (empty: not given)."""
 
-    def __init__(self, metric: str) -> None:
+    def __init__(self, metric: str, lang: Lang = "en") -> None:
         super().__init__()
         self.metric = metric
+        self.lang: Lang = lang
 
     def validate(self, value: str) -> ValidationResult:
         if not value.strip():
@@ -37,7 +43,7 @@ class MeasuredValidator(Validator):
         try:
             parse_metric_text(self.metric, value)
         except McmError as e:
-            return self.failure(problem(e))
+            return self.failure(field_problem(e, self.lang))
         return self.success()
 
 
@@ -45,6 +51,10 @@ class BaselineScreen(StepScreen):
     """Give the measured values and the target's facts."""
 
     STEP = "baseline"
+    DEFAULT_CSS = """
+    BaselineScreen #measure-progress.cancelled Bar > .bar--bar { color: $warning; }
+    BaselineScreen #other-facts { height: auto; }
+    """
     # shown in the footer only while a measurement runs (check_action)
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
@@ -54,6 +64,10 @@ class BaselineScreen(StepScreen):
         self._shown: object = None
         self._initial: dict[str, str] = {}
         self._measuring = False
+        self._facts_shown: object = None
+        self._focus: str | None = None  # a field to focus once the rows are built (see focus_field)
+        self._fact_text: dict[str, str] = {}  # each fact field's text as last shown or entered
+        self._report: Any = None  # the last complete measurement (its histogram comes back on a cancel)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":
@@ -68,13 +82,6 @@ class BaselineScreen(StepScreen):
 
     def body(self) -> Iterable[Widget]:
         with VerticalScroll(id="baseline-scroll"):
-            yield Static(self.tr("baseline.type"), classes="section", markup=False)
-            yield Vertical(id="measured-rows", classes="auto")  # not a second scroll stop for tab
-            yield Static(self.tr("baseline.load"), classes="section", markup=False)
-            with Horizontal(classes="form-row"):
-                yield Input(placeholder=self.tr("baseline.path"), id="report-path", compact=True)
-                yield Button(self.tr("baseline.load_button"), id="load", compact=True)
-            yield Static("", id="load-status", classes="error", markup=False)
             yield Static(self.tr("baseline.measure"), classes="section", markup=False)
             with Horizontal(classes="form-row"):
                 yield Input("demo", placeholder=self.tr("baseline.model"), id="model-path", compact=True)
@@ -82,9 +89,17 @@ class BaselineScreen(StepScreen):
             yield ProgressBar(id="measure-progress", show_eta=False)
             yield Static("", id="measure-status", markup=False)
             yield LatencyHistogram(self.lang, id="histogram")
+            yield Static(self.tr("baseline.load"), classes="section", markup=False)
+            with Horizontal(classes="form-row"):
+                yield Input(placeholder=self.tr("baseline.path"), id="report-path", compact=True)
+                yield Button(self.tr("baseline.load_button"), id="load", compact=True)
+            yield Static("", id="load-status", classes="error", markup=False)
+            yield Static(self.tr("baseline.type"), classes="section", markup=False)
+            yield Vertical(id="measured-rows", classes="auto")  # not a second scroll stop for tab
             yield Static(self.tr("baseline.target"), classes="section", markup=False)
-            for fact in FACTS.values():
-                yield self._fact_row(fact.path)
+            yield Vertical(id="fact-rows", classes="auto")
+            with Collapsible(title=self.tr("baseline.other_facts"), id="other-facts"):
+                yield Vertical(id="other-fact-rows", classes="auto")
 
     def on_mount(self) -> None:
         self.query_one("#measure-progress", ProgressBar).display = False
@@ -93,6 +108,8 @@ class BaselineScreen(StepScreen):
 
     def on_unmount(self) -> None:
         self._cancel.set()
+        if self._measuring:
+            self.session.measuring = False
 
     # ---- measured values
 
@@ -109,16 +126,53 @@ class BaselineScreen(StepScreen):
         state = (tuple(self._metrics()), tuple(self.session.measured.items()))
         if state != self._shown:
             self._shown = state
-            self.run_worker(self._rebuild(), exclusive=True, group="rebuild")
+            self._rebuild()
+        facts = (self.session.scenario, self.session.scenario_facts())
+        if facts != self._facts_shown:
+            self._facts_shown = facts
+            self._rebuild_facts()
 
+    @work(exclusive=True, group="rebuild")
     async def _rebuild(self) -> None:
         box = self.query_one("#measured-rows", Vertical)
         await box.remove_children()
         await box.mount_all(self._measured_row(m) for m in self._metrics())
         if self.focused is None or isinstance(self.focused, VerticalScroll):
-            first = box.query(Input)  # typing lands in the first field, not on the scroll container
-            if first:
-                first.first().focus(scroll_visible=False)
+            first = self.query_one("#model-path", Input)  # measuring comes first; typing lands in a field
+            first.focus(scroll_visible=False)
+        self._apply_focus()
+
+    @work(exclusive=True, group="facts")
+    async def _rebuild_facts(self) -> None:
+        """The facts the scenario's rules read (most telling first), then the others, folded."""
+        read = self.session.scenario_facts()
+        shown = self.query_one("#fact-rows", Vertical)
+        other = self.query_one("#other-fact-rows", Vertical)
+        await shown.remove_children()
+        await other.remove_children()
+        await shown.mount_all(self._fact_row(path) for path in read)
+        await other.mount_all(self._fact_row(path) for path in FACTS if path not in read)
+        self._apply_focus()
+
+    def focus_field(self, name: str) -> None:
+        """Focus the field of a metric (``power_w``) or a fact (``data.calibration``), unfolding it if need be,
+        now or as soon as the rows are built."""
+        self._focus = name
+        self._apply_focus()
+        self.call_after_refresh(self._apply_focus)
+
+    def _apply_focus(self) -> None:
+        if self._focus is None:
+            return
+        row = next((r for r in self.query(".form-row") if r.name == self._focus), None)
+        fields = row.query("Input, Select") if row is not None else None
+        if row is None or not fields:
+            return
+        self._focus = None
+        for node in row.ancestors:
+            if isinstance(node, Collapsible):
+                node.collapsed = False  # its rows can take focus once it is unfolded
+        self.call_after_refresh(fields.first().focus)
 
     def _measured_row(self, metric: str) -> Widget:
         value = self.session.measured.get(metric)
@@ -131,7 +185,7 @@ class BaselineScreen(StepScreen):
                 placeholder=self.tr("baseline.unset"),
                 compact=True,
                 classes="measured",
-                validators=[MeasuredValidator(metric)],
+                validators=[MeasuredValidator(metric, self.lang)],
             ),
             Static("", classes="error", markup=False),
             classes="form-row",
@@ -139,25 +193,58 @@ class BaselineScreen(StepScreen):
         )
 
     @on(Input.Changed, ".measured")
-    def _measured_changed(self, event: Input.Changed) -> None:
+    def _measured_typed(self, event: Input.Changed) -> None:
+        """Red or not as it is typed; the session takes the value on enter or when focus leaves the field."""
         row = event.input.parent
         if row is None or not isinstance(row, Widget) or not row.name:
             return
-        error = row.query_one(".error", Static)
-        if self._initial.get(row.name) == event.value:
-            error.update("")
-            return  # as shown: keep the exact value (the field shows 6 significant digits)
         result = event.validation_result
+        failed = result is not None and not result.is_valid
+        row.query_one(".error", Static).update(
+            " ".join(result.failure_descriptions) if result and failed else ""
+        )
+
+    @on(Input.Submitted, ".measured")
+    @on(Input.Blurred, ".measured")
+    def _measured_done(self, event: Input.Submitted | Input.Blurred) -> None:
+        row = event.input.parent
+        if isinstance(row, Widget) and row.name and event.input.is_attached:
+            self._commit_measured(row)
+
+    def _commit_measured(self, row: Widget) -> str | None:
+        """Enter a row's value when it is valid and changed; the problem, or None."""
+        field = row.query_one(Input)
+        error = row.query_one(".error", Static)
+        metric = row.name or ""
+        result = field.validate(field.value)
         if result is not None and not result.is_valid:
             error.update(" ".join(result.failure_descriptions))
-            return
-        try:
-            self.session.set_measured(row.name, event.value)
-        except McmError as e:
-            error.update(problem(e))
-            return
+            return " ".join(result.failure_descriptions)
         error.update("")
+        if self._initial.get(metric) == field.value:
+            return None  # as shown: keep the exact value (the field shows 6 significant digits)
+        try:
+            self.session.set_measured(metric, field.value)
+        except McmError as e:
+            error.update(field_problem(e, self.lang))
+            return field_problem(e, self.lang)
+        self._initial[metric] = field.value
         self._shown = (tuple(self._metrics()), tuple(self.session.measured.items()))
+        return None
+
+    def commit_edits(self) -> list[FieldProblem]:
+        problems = []
+        for row in list(self.query("#measured-rows .form-row")):
+            failed = self._commit_measured(row)
+            if failed:
+                problems.append(FieldProblem(self.STEP, label(row.name or "", self.lang), failed))
+        for row in list(self.query(".fact-row")):
+            field = row.query(".fact").first()
+            if isinstance(field, Input):
+                failed = self._commit_fact(row, field.value)
+                if failed:
+                    problems.append(FieldProblem(self.STEP, row.name or "", failed))
+        return problems
 
     # ---- a report
 
@@ -170,7 +257,7 @@ class BaselineScreen(StepScreen):
             found = self.session.load_baseline(path)
         except McmError as e:
             status.set_class(True, "error")
-            self._say("#load-status", problem(e))
+            self._say("#load-status", field_problem(e, self.lang))
             return
         status.set_class(False, "error")
         self._say("#load-status", self.tr("baseline.loaded", n=len(found), file=path))
@@ -189,9 +276,11 @@ class BaselineScreen(StepScreen):
         self._cancel.clear()
         bar = self.query_one("#measure-progress", ProgressBar)
         bar.display = True
+        bar.set_class(False, "cancelled")
         bar.update(total=None, progress=0)
         self.query_one("#measure", Button).disabled = True
         self._measuring = True
+        self.session.measuring = True
         self.refresh_bindings()
         self._say("#load-status", "")  # the report loaded before no longer describes the baseline
         self._say(
@@ -225,7 +314,7 @@ class BaselineScreen(StepScreen):
         try:
             report = measure_model(model, progress=progress, on_latency=timed, **self.mcm.measure_options)
         except McmError as e:
-            self.app.call_from_thread(self._finished, model, None, problem(e))
+            self.app.call_from_thread(self._finished, model, None, field_problem(e, self.lang))
             return
         except KeyboardInterrupt:
             self.app.call_from_thread(self._finished, model, None, self.tr("baseline.cancelled_early"))
@@ -247,19 +336,35 @@ class BaselineScreen(StepScreen):
     def _finished(self, model: str, report: Any, error: str | None) -> None:
         self.query_one("#measure", Button).disabled = False
         self._measuring = False
+        self.session.measuring = False
         self.refresh_bindings()
         bar = self.query_one("#measure-progress", ProgressBar)
-        if report is None:
-            bar.display = False
+        histogram = self.query_one(LatencyHistogram)
+        if report is None or report.partial:
+            # a cancel (or a failure) keeps the earlier values: a partial report would replace complete ones
+            if self._cancel.is_set():
+                bar.set_class(True, "cancelled")  # left where it stopped, not at 100 %
+                if bar.total is None:
+                    bar.update(total=1, progress=0)  # stop the indeterminate animation
+                error = self.tr("baseline.cancelled_kept")
+            else:
+                bar.display = False
             self._say("#measure-status", error or "")
-            return
-        bar.update(total=1, progress=1)
-        self.session.use_report(report)
-        done = self.tr("baseline.measured", model=model, n=len(report.metrics))
-        self._say("#measure-status", self.tr("baseline.cancelled") if report.partial else done)
-        self.query_one(LatencyHistogram).show_report(report)
-        self.refresh_view()
-        self._refresh_facts()
+            if self._report is not None:
+                histogram.show_report(self._report)
+            else:
+                histogram.show_samples(None, None)
+        else:
+            bar.update(total=1, progress=1)
+            self._report = report
+            self.session.use_report(report)
+            self._say("#measure-status", self.tr("baseline.measured", model=model, n=len(report.metrics)))
+            histogram.show_report(report)
+            self.refresh_view()
+            self._refresh_facts()
+        screen = self.app.screen
+        if screen is not self and isinstance(screen, StepScreen):
+            screen.refresh_view()  # e.g. the plan, waiting for this measurement
 
     # ---- env and data facts
 
@@ -268,6 +373,7 @@ class BaselineScreen(StepScreen):
         scope_values = self.session.env if fact.scope == "env" else self.session.data
         current = scope_values.get(fact.name)
         text = "" if current is None else fact_text(current)
+        self._fact_text[path] = text
         name = fact.zh if self.lang == "zh" else fact.en
         field: Widget
         if fact.type == "bool" or fact.values:
@@ -297,6 +403,7 @@ class BaselineScreen(StepScreen):
             if value is None:
                 continue
             field = row.query_one(".fact")
+            self._fact_text[fact.path] = fact_text(value)
             if isinstance(field, Select):
                 with field.prevent(Select.Changed):
                     field.value = fact_text(value)
@@ -305,24 +412,40 @@ class BaselineScreen(StepScreen):
                     field.value = fact_text(value)
 
     @on(Select.Changed, ".fact")
-    @on(Input.Changed, ".fact")
-    def _fact_changed(self, event: Select.Changed | Input.Changed) -> None:
+    def _fact_chosen(self, event: Select.Changed) -> None:
         row = event.control.parent
-        if row is None or not isinstance(row, Widget) or not row.name:
-            return
-        fact = FACTS[row.name]
-        value = event.value
-        text = "" if value is Select.NULL or value is None else str(value)
+        if isinstance(row, Widget) and row.name:
+            value = event.value
+            self._commit_fact(row, "" if value is Select.NULL or value is None else str(value))
+
+    @on(Input.Submitted, ".fact")
+    @on(Input.Blurred, ".fact")
+    def _fact_typed(self, event: Input.Submitted | Input.Blurred) -> None:
+        row = event.input.parent
+        if isinstance(row, Widget) and row.name and event.input.is_attached:
+            self._commit_fact(row, event.input.value)
+
+    def _commit_fact(self, row: Widget, text: str) -> str | None:
+        """Enter a fact; the problem (shown in place of its name), or None."""
+        fact = FACTS[row.name or ""]
         setter = self.session.set_env if fact.scope == "env" else self.session.set_data
         label_widget = row.query_one(".fact-label", Static)
+        if (
+            self._fact_text.get(fact.path) == text
+        ):  # as shown: nothing to enter (measured facts stay measured)
+            label_widget.set_class(False, "error")
+            label_widget.update(fact.zh if self.lang == "zh" else fact.en)
+            return None
         try:
             setter(fact.name, text)
         except McmError as e:
             label_widget.set_class(True, "error")
-            label_widget.update(problem(e))
-            return
+            label_widget.update(field_problem(e, self.lang))
+            return field_problem(e, self.lang)
+        self._fact_text[fact.path] = text
         label_widget.set_class(False, "error")
         label_widget.update(fact.zh if self.lang == "zh" else fact.en)
+        return None
 
 
 __all__ = ["BaselineScreen", "MeasuredValidator"]

@@ -1,5 +1,9 @@
 """Step 2: the scenario's constraints as a form — prefilled, units shown, each limit checked as it is typed with
-the error on a line below the field; add a constraint on any catalogue metric, remove one, toggle hard / prefer."""
+the error on a line below the field; add a constraint on any catalogue metric, remove one, toggle hard / prefer.
+
+A limit enters the session when it is valid and the user presses enter or leaves the field (or the step: the
+plan first takes every screen's pending edits), never per keystroke; an invalid one stays out, and the plan and
+the export refuse to run while it is there (:meth:`ConstraintsScreen.commit_edits`)."""
 
 from __future__ import annotations
 
@@ -17,8 +21,9 @@ from mcm import metrics
 from mcm.exceptions import McmError
 from mcm.present.language import label
 from mcm.rules.ast import BOUND_OPS
-from mcm.tui.screens.base import StepScreen, problem, show_error
-from mcm.tui.session import ConstraintRow, Session
+from mcm.tui.screens.base import StepScreen, field_problem, show_error
+from mcm.tui.session import ConstraintRow, FieldProblem, Session
+from mcm.tui.widgets.constraint_table import HardToggle
 
 
 class LimitValidator(Validator):
@@ -35,7 +40,7 @@ class LimitValidator(Validator):
         try:
             self.session.parse_limit(self.metric, value)
         except McmError as e:
-            return self.failure(problem(e))
+            return self.failure(field_problem(e, self.session.lang))
         return self.success()
 
 
@@ -43,12 +48,14 @@ class ConstraintsScreen(StepScreen):
     """Edit the constraints of the chosen scenario."""
 
     STEP = "constraints"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+z", "reset", "Reset to the scenario's")]
+    # not ctrl+z: it is no undo (it drops every edit, invalid ones included); ctrl+e is the fields' "end"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+l", "reset", "Reset limits")]
 
     def __init__(self) -> None:
         super().__init__()
         self._shown: object = None
         self._initial: dict[str, tuple[str, str, bool]] = {}
+        self._live: set[int] = set()  # the rows on screen now (a removed row's late blur must not count)
 
     def body(self) -> Iterable[Widget]:
         yield Static("", id="constraints-title", classes="title", markup=False)
@@ -78,8 +85,11 @@ class ConstraintsScreen(StepScreen):
 
     async def _rebuild(self) -> None:
         box = self.query_one("#constraint-rows", VerticalScroll)
+        self._live.clear()
         await box.remove_children()
-        await box.mount_all(self._row(i, row) for i, row in enumerate(self.session.constraints))
+        rows = [self._row(i, row) for i, row in enumerate(self.session.constraints)]
+        await box.mount_all(rows)
+        self._live = {id(row) for row in rows}
         taken = {row.metric for row in self.session.constraints}
         choices = [(f"{m.name} ({label(m.name, self.lang)})", m.name) for m in metrics.METRICS.values()]
         self.query_one("#add-metric", Select).set_options([c for c in choices if c[1] not in taken])
@@ -101,7 +111,7 @@ class ConstraintsScreen(StepScreen):
                 valid_empty=False,
             ),
             Static(row.unit, classes="unit", markup=False),
-            Checkbox(self.tr("constraints.hard"), row.hard, compact=True, classes="hard"),
+            HardToggle(self.lang, row.hard, classes="hard"),  # reads "hard" or "soft (prefer)"
             Button("✕", compact=True, classes="remove", tooltip=self.tr("constraints.remove")),
             classes="form-row",
         )
@@ -112,27 +122,44 @@ class ConstraintsScreen(StepScreen):
         self._initial[row.metric] = (row.op, row.shown, row.hard)
         return widget
 
-    def _apply(self, row: Widget) -> None:
-        """Send a row's op, limit and hard flag to the session when the limit is valid."""
+    def _check(self, row: Widget) -> str | None:
+        """Show whether a row's limit is valid (as it is typed); the problem, or None."""
+        limit = row.query_one(".limit", Input)
+        result = limit.validate(limit.value)
+        text = " ".join(result.failure_descriptions) if result is not None and not result.is_valid else ""
+        show_error(row.query_one(".error", Static), text)
+        return text or None
+
+    def _apply(self, row: Widget) -> str | None:
+        """Send a row's op, limit and hard flag to the session when the limit is valid; the problem, or None."""
+        if id(row) not in self._live:
+            return None
         metric = row.name or ""
         limit = row.query_one(".limit", Input)
         error = row.query_one(".error", Static)
-        result = limit.validate(limit.value)
-        if result is not None and not result.is_valid:
-            show_error(error, " ".join(result.failure_descriptions))
-            return
+        failed = self._check(row)
+        if failed:
+            return failed
         op = str(row.query_one(".op", Select).value)
         hard = row.query_one(".hard", Checkbox).value
         if self._initial.get(metric) == (op, limit.value, hard):
-            show_error(error, "")
-            return  # as shown: a scenario row stays the scenario's
+            return None  # as shown (or as last entered): a scenario row stays the scenario's
         try:
             self.session.set_constraint(metric, op, limit.value, hard)
         except McmError as e:
-            show_error(error, problem(e))
-            return
-        show_error(error, "")
+            show_error(error, field_problem(e, self.lang))
+            return field_problem(e, self.lang)
+        self._initial[metric] = (op, limit.value, hard)
         self._shown = (self.session.scenario, tuple(self.session.constraints))
+        return None
+
+    def commit_edits(self) -> list[FieldProblem]:
+        problems = []
+        for row in list(self.query(".constraint-row")):
+            failed = self._apply(row)
+            if failed:
+                problems.append(FieldProblem(self.STEP, label(row.name or "", self.lang), failed))
+        return problems
 
     def _row_of(self, widget: Widget) -> Widget | None:
         for node in widget.ancestors:
@@ -141,9 +168,16 @@ class ConstraintsScreen(StepScreen):
         return None
 
     @on(Input.Changed, ".limit")
+    def _typed(self, event: Input.Changed) -> None:
+        row = self._row_of(event.control)
+        if row is not None and id(row) in self._live:
+            self._check(row)  # red or not as it is typed; the session takes it on enter or leaving
+
+    @on(Input.Submitted, ".limit")
+    @on(Input.Blurred, ".limit")
     @on(Select.Changed, ".op")
     @on(Checkbox.Changed, ".hard")
-    def _changed(self, event: Input.Changed | Select.Changed | Checkbox.Changed) -> None:
+    def _changed(self, event: Input.Submitted | Input.Blurred | Select.Changed | Checkbox.Changed) -> None:
         row = self._row_of(event.control)
         if row is not None:
             self._apply(row)
@@ -156,9 +190,11 @@ class ConstraintsScreen(StepScreen):
             self.refresh_view()
 
     def action_reset(self) -> None:
-        """Undo every edit, removal and addition: back to the scenario's own constraints."""
+        """Drop every edit, removal and addition, invalid text included: back to the scenario's own limits."""
         if self.session.scenario is not None:
+            self._live.clear()  # the fields on screen no longer count, whatever they hold
             self.session.reset_constraints()
+            self._shown = None  # rebuild even when the session did not change (an invalid edit only)
             self.refresh_view()
 
     @on(Input.Changed, "#add-limit")
@@ -187,7 +223,7 @@ class ConstraintsScreen(StepScreen):
             else:
                 self.session.parse_limit(metric, text)
         except McmError as e:
-            show_error(error, problem(e))
+            show_error(error, field_problem(e, self.lang))
             return
         show_error(error, "")
         if commit:

@@ -16,19 +16,22 @@ _KEYS = (
     ("F2–F6", "step.scenario", "… step.export"),
     ("ctrl+n / ctrl+b", "key.next", "key.back"),
     ("tab / shift+tab", "", ""),
+    ("↑ ↓ / j k", "help.lists", ""),
+    ("space / enter / → ←", "help.trace", ""),
     ("ctrl+p", "key.palette", ""),
     ("ctrl+r", "key.reload", ""),
     ("ctrl+s", "key.write", ""),
-    ("escape", "help.escape", ""),
+    ("escape", "help.escape", "help.back"),
+    ("F1 / ?", "help.question", ""),
     ("ctrl+q", "key.quit", ""),
 )
 
 
 class HelpScreen(Popup):
-    """Keys, triangle and FAQ; escape or F1 closes."""
+    """Keys, triangle and FAQ; escape, F1 or ? closes."""
 
     BOX = "help"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,f1,q", "close", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,f1,q,question_mark", "close", "Close")]
 
     def content(self) -> Group:
         lang = self.lang
