@@ -9,7 +9,7 @@ from mcm.rules import ast, load_text, logic
 from mcm.rules.errors import Reporter
 from mcm.rules.exprs import ExprChecker
 
-TECHNIQUE = "technique t {\n  effect latency_ms /= 2\n}\n"
+TECHNIQUE = "technique t {\n  stage compile\n  effect latency_ms /= 2\n}\n"
 SCENARIO = "scenario s {\n  require latency_ms < 50 ms\n  require model_size_mb < 20 MB\n  prefer accuracy >= 0.90\n}\n"
 
 
@@ -110,7 +110,7 @@ def test_warnings() -> None:
             '    then recommend t because "x"\n}\n'
         )
     )
-    assert sorted(warnings_of(text)) == ["W001", "W003", "W004", "W005", "W006", "W007"]
+    assert sorted(warnings_of(text)) == ["W001", "W003", "W004", "W005", "W006", "W007", "W009"]
 
 
 @pytest.mark.parametrize(

@@ -251,15 +251,39 @@ class Caveat:
 
 
 @dataclass(frozen=True, slots=True)
+class Combination:
+    """``with T [because "..."] { effect ... }``: in a plan that applies T before this technique, these effects
+    replace this technique's own, metric by metric (TensorRT building an INT8 engine is not TensorRT's factor
+    times INT8's). ``pos`` is T's."""
+
+    technique: Ident
+    reason: str | None
+    effects: tuple[Effect, ...]
+    pos: Pos = field(compare=False)
+
+
+#: A technique's stages, in the order a plan applies them (``stage NAME``): the architecture is chosen first,
+#: weights are pruned before they are quantized, and a runtime compiles the final graph.
+STAGES = ("architecture", "pruning", "quantization", "compile")
+#: What a technique changes (``acts_on NAME``): the framework model (before export) or the exported graph.
+FORMS = ("torch", "onnx")
+
+
+@dataclass(frozen=True, slots=True)
 class Technique:
+    """``technique NAME ["label"] { ... }``; ``stage`` and ``acts_on`` are None when not declared."""
+
     name: str
     label: str | None
     effects: tuple[Effect, ...]
     difficulty: int | None
     rating: int | None
+    stage: Ident | None
+    acts_on: Ident | None
     requires: tuple[Requirement, ...]
     excludes: tuple[Ident, ...]
     caveats: tuple[Caveat, ...]
+    combinations: tuple[Combination, ...]
     pos: Pos = field(compare=False)
 
     def effect(self, metric: str) -> Effect | None:
@@ -320,6 +344,16 @@ class Expect:
 
 
 @dataclass(frozen=True, slots=True)
+class ExpectPlan:
+    """``expect plan T, ... [meets|misses]``: the top plan's steps, in order (``()``: no change), and whether it
+    meets every hard constraint (None: not checked)."""
+
+    techniques: tuple[Ident, ...]
+    meets: bool | None
+    pos: Pos = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Test:
     """A test of a decision table (``target``; in a checked RuleSet never None)."""
 
@@ -329,6 +363,31 @@ class Test:
     target: Ident | None
     givens: tuple[Given, ...]
     expects: tuple[Expect, ...]
+    plans: tuple[ExpectPlan, ...]
+    pos: Pos = field(compare=False)
+
+
+# ---- facts the rules supply
+
+
+@dataclass(frozen=True, slots=True)
+class Assumption:
+    """``assume env.X = V because "..."``: when the user does not give the fact, advice assumes ``V`` and says so.
+    ``pos`` is the fact's."""
+
+    fact: Given
+    reason: str
+    pos: Pos = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Derivation:
+    """``derive env.X = V when COND because "..."``: a fact the user did not give that follows from those given
+    (``COND`` holds). ``pos`` is the fact's."""
+
+    fact: Given
+    condition: Expr
+    reason: str
     pos: Pos = field(compare=False)
 
 
@@ -352,6 +411,8 @@ class RulesFile:
     techniques: tuple[Technique, ...]
     decisions: tuple[Decide, ...]
     tests: tuple[Test, ...]
+    assumptions: tuple[Assumption, ...]
+    derivations: tuple[Derivation, ...]
     pos: Pos = field(compare=False)
 
 
@@ -368,6 +429,9 @@ class RuleSet:
     decisions: Mapping[str, Decide]
     tests: tuple[Test, ...]
     warnings: tuple[Diagnostic, ...]
+    #: Derivations in file order (include order), then assumptions by fact path (one per fact).
+    derivations: tuple[Derivation, ...] = ()
+    assumptions: Mapping[str, Assumption] = field(default_factory=dict)
 
     def decisions_for(self, scenario: str) -> tuple[Decide, ...]:
         """The decision tables of a scenario, in file order."""
@@ -379,19 +443,25 @@ __all__ = [
     "COMPARE",
     "COMPARE_OPS",
     "EFFECT_OPS",
+    "FORMS",
+    "STAGES",
     "Arith",
+    "Assumption",
     "BoolOp",
     "Boolean",
     "BoundOp",
     "Caveat",
+    "Combination",
     "Compare",
     "CompareOp",
     "Constraint",
     "Decide",
+    "Derivation",
     "Effect",
     "EffectKind",
     "EffectOp",
     "Expect",
+    "ExpectPlan",
     "Expected",
     "Expr",
     "Given",

@@ -245,8 +245,11 @@ _HEADER = re.compile(r"mcm" + _GAP + r"rules" + _GAP + "(" + _NUMBER_TEXT + ")")
 #: and comments are matched first so that a keyword inside them is not counted.
 _KEYWORDS = (
     "include", "scenario", "core", "secondary", "ignore", "require", "prefer", "expect", "stack", "technique",
-    "effect", "requires", "excludes", "caveat", "decide", "rule", "otherwise", "test", "given",
+    "effect", "requires", "excludes", "caveat", "decide", "rule", "otherwise", "test", "given", "stage",
+    "acts_on", "assume", "derive", "with",
 )  # fmt: skip
+#: The words that may end an ``expect plan`` statement.
+_VERDICTS = {True: "meets", False: "misses"}
 _CENSUS = re.compile(
     r'"(?:[^"\\\n]|\\["\\])*"|#[^\n]*|(?<![A-Za-z0-9_])(?:(difficulty|rating)' + _GAP + "(" + _NUMBER_TEXT
     + r")|(" + "|".join(_KEYWORDS) + r"))(?![A-Za-z0-9_])"
@@ -302,14 +305,19 @@ class _Verify:
         _need(type(f) is ast.RulesFile and f.path == self.shown)
         start = self.at(f.pos)
         _need(self.gap(0) == start and self.token(_HEADER, start).group(1) == str(f.version))
-        blocks: list[Any] = sorted(
-            (*f.includes, *f.scenarios, *f.techniques, *f.decisions, *f.tests), key=lambda b: self.at(b.pos)
-        )
+        groups = (f.includes, f.scenarios, f.techniques, f.decisions, f.tests, f.assumptions, f.derivations)
+        blocks: list[Any] = sorted(itertools.chain(*groups), key=lambda b: self.at(b.pos))
         ends = [self.at(b.pos) for b in blocks[1:]] + [len(self.text)]
-        kinds = (ast.Include, ast.Scenario, ast.Technique, ast.Decide, ast.Test)
-        for kind, items in zip(
-            kinds, (f.includes, f.scenarios, f.techniques, f.decisions, f.tests), strict=True
-        ):
+        kinds = (
+            ast.Include,
+            ast.Scenario,
+            ast.Technique,
+            ast.Decide,
+            ast.Test,
+            ast.Assumption,
+            ast.Derivation,
+        )
+        for kind, items in zip(kinds, groups, strict=True):
             self.ordered(items, kind, start, len(self.text))
         for block, end in zip(blocks, ends, strict=True):
             begin = self.at(block.pos)
@@ -327,6 +335,15 @@ class _Verify:
             self.technique(block, end, dict(levels))
         elif isinstance(block, ast.Decide):
             self.decide(block, end)
+        elif isinstance(block, ast.Assumption):
+            _need(block.pos == block.fact.pos)
+            self.opens(block.pos, "assume")
+            self.reason(self.given(block.fact), block.reason, required=True)
+        elif isinstance(block, ast.Derivation):
+            _need(block.pos == block.fact.pos)
+            self.opens(block.pos, "derive")
+            after = self.condition(block.condition, self.after(self.given(block.fact), "when"))
+            self.reason(after, block.reason, required=True)
         else:
             self.test(block, end)
         _need(isinstance(block, ast.Technique) or not levels)
@@ -359,12 +376,20 @@ class _Verify:
             inside = self.after(after, "{")
             caveats.append((inside, self.text.index("}", inside)))  # a caveat holds effects only
             self.effects(c.effects, *caveats[-1])
+        for w in self.ordered(t.combinations, ast.Combination, start, end):
+            _need(w.pos == w.technique.pos)
+            self.opens(w.pos, "with")
+            inside = self.after(self.reason(self.ident(w.technique), w.reason), "{")
+            caveats.append((inside, self.text.index("}", inside)))
+            self.effects(w.effects, *caveats[-1])
         self.effects(t.effects, start, end)
         _need(not any(low < self.at(e.pos) < high for e in t.effects for low, high in caveats))
         for r in self.ordered(t.requires, ast.Requirement, start, end):
             _need(r.pos == r.condition.pos)
             self.reason(self.condition(r.condition, self.opens(r.pos, "requires")), r.reason)
         self.listing("excludes", t.excludes, ast.Ident, self.ident, start, end)
+        for keyword, word in (("stage", t.stage), ("acts_on", t.acts_on)):
+            self.listing(keyword, () if word is None else (word,), ast.Ident, self.ident, start, end)
 
     def effects(self, effects: Sequence[ast.Effect], start: int, end: int) -> None:
         for e in self.ordered(effects, ast.Effect, start, end):
@@ -411,6 +436,13 @@ class _Verify:
                 _need(self.next_word(after) != "via")
             else:
                 self.ident(e.via, self.follows(self.after(after, "via"), e.via.pos))
+        for p in self.ordered(t.plans, ast.ExpectPlan, start, end):
+            after = self.recommendation(self.opens(p.pos, "expect", "plan"), p.techniques, p.pos)
+            if p.meets is None:
+                _need(self.next_word(after) not in _VERDICTS.values())
+            else:
+                _need(type(p.meets) is bool)
+                self.after(after, _VERDICTS[p.meets])
 
     # -- statements' parts
 

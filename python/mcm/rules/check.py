@@ -63,6 +63,19 @@ class _Checker:
         for test in tests.values():
             self._test(test)
         self._never_recommended()
+        derivations = [d for f in self.files for d in f.derivations]
+        for derivation in derivations:
+            self._supplied(derivation.fact)
+            self._condition(ExprChecker(self.reporter), derivation.condition)
+        assumptions: dict[str, ast.Assumption] = {}
+        for assumption in (a for f in self.files for a in f.assumptions):
+            self._once(
+                assumptions,
+                assumption.fact.ref.path,
+                assumption,
+                f"an assumption on {assumption.fact.ref.path}",
+            )
+            self._supplied(assumption.fact)
         return ast.RuleSet(
             files=self.files,
             scenarios=MappingProxyType(self.scenarios),
@@ -70,6 +83,8 @@ class _Checker:
             decisions=MappingProxyType(self.decisions),
             tests=tuple(tests.values()),
             warnings=tuple(d for d in self.reporter.diagnostics if d.severity == "warning"),
+            derivations=tuple(derivations),
+            assumptions=MappingProxyType(assumptions),
         )
 
     # -- helpers
@@ -181,6 +196,16 @@ class _Checker:
 
     def _technique(self, technique: ast.Technique) -> None:
         self._effects(technique.effects)
+        self._word(technique.stage, ast.STAGES, "stage")
+        self._word(technique.acts_on, ast.FORMS, "model form")
+        if technique.stage is None:
+            self.reporter.report(
+                "W009",
+                f"technique '{technique.name}' declares no stage: plans apply it after every staged step",
+                technique.pos,
+                hint=f"add 'stage NAME' ({', '.join(ast.STAGES)})",
+                span=len(technique.name),
+            )
         if not technique.effects:
             self.reporter.report(
                 "W006",
@@ -194,6 +219,13 @@ class _Checker:
         for caveat in technique.caveats:
             self._condition(conditions, caveat.condition)
             self._effects(caveat.effects)
+        combined: dict[str, ast.Combination] = {}
+        for combination in technique.combinations:
+            self._combination(technique, combination)
+            self._once(
+                combined, combination.technique.name, combination, f"'with {combination.technique.name}'"
+            )
+            self._effects(combination.effects)
         for ident in technique.excludes:
             if ident.name == technique.name:
                 self.reporter.report(
@@ -204,6 +236,28 @@ class _Checker:
                 )
             else:
                 self._technique_ref(ident)
+
+    def _combination(self, technique: ast.Technique, combination: ast.Combination) -> None:
+        """``with T``: T is another known technique of an earlier stage (plans apply it first)."""
+        other = self.techniques.get(combination.technique.name)
+        if other is None:
+            self._technique_ref(combination.technique)
+            return
+        mine, theirs = _stage(technique), _stage(other)
+        if theirs >= mine:
+            self.reporter.report(
+                "E052",
+                f"'with {other.name}' never applies: plans apply {other.name} "
+                + ("in the same stage" if theirs == mine else "after")
+                + f" {technique.name}, not before it",
+                combination.pos,
+                hint=f"write it inside '{other.name}' as 'with {technique.name}', or give the two stages in plan order",
+                span=len(other.name),
+            )
+
+    def _word(self, ident: ast.Ident | None, known: tuple[str, ...], what: str) -> None:
+        if ident is not None and ident.name not in known:
+            self._unknown("E048", what, ident, known, f"one of: {', '.join(known)}")
 
     def _condition(self, checker: ExprChecker, condition: ast.Expr) -> bool:
         """Type-check a condition and report it when it can never hold; True when it is usable."""
@@ -339,6 +393,9 @@ class _Checker:
         for fact in test.givens:
             self._once(given, fact.ref.path, fact, fact.ref.path)
             self._given(fact)
+        for plan in test.plans:
+            for ident in plan.techniques:
+                self._technique_ref(ident)
         for expect in test.expects:
             for ident in expect.recommend:
                 self._technique_ref(ident)
@@ -387,6 +444,21 @@ class _Checker:
         elif isinstance(value, ast.String):
             check_known_value(self.reporter, fact.ref, value)
 
+    # -- facts the rules supply
+
+    def _supplied(self, fact: ast.Given) -> None:
+        """An assumed or derived fact: an ``env`` or ``data`` fact (what the user could give), of its type."""
+        if fact.ref.scope not in ("env", "data"):
+            self.reporter.report(
+                "E049",
+                f"{fact.ref.path} cannot be assumed or derived: only env.* and data.* facts can",
+                fact.pos,
+                hint="measured, baseline and constraint values come from the user or a measurement",
+                span=len(fact.ref.path),
+            )
+            return
+        self._given(fact)
+
     # -- lints across blocks
 
     def _never_recommended(self) -> None:
@@ -425,6 +497,12 @@ def never_met(metric: Metric, op: str, value: float) -> str | None:
         return None
     shown = f"{bound / units.UNITS[metric.display].to_base(1.0):g}"
     return f"{metric.name} is never {side} {shown} {metric.display}".rstrip()
+
+
+def _stage(technique: ast.Technique) -> int:
+    """The plan order of a technique's stage (one that declares none comes last)."""
+    stage = technique.stage.name if technique.stage is not None else ""
+    return ast.STAGES.index(stage) if stage in ast.STAGES else len(ast.STAGES)
 
 
 def _ends(range_: ast.Range) -> tuple[ast.Quantity, ...]:

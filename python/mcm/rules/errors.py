@@ -59,9 +59,12 @@ _CATALOGUE: dict[str, tuple[Severity, str]] = {
     "E045": ("error", "technique excludes itself"),
     "E046": ("error", "test does not name its decision table"),
     "E047": ("error", "reserved word used as a name"),
+    "E048": ("error", "unknown stage or model form"),
+    "E049": ("error", "assumed or derived fact outside env and data"),
     # decision logic
     "E050": ("error", "unreachable rule"),
     "E051": ("error", "contradictory condition"),
+    "E052": ("error", "combination that never applies"),
     # lints
     "W001": ("warning", "technique never recommended"),
     "W002": ("warning", "'otherwise' is never reached"),
@@ -71,6 +74,7 @@ _CATALOGUE: dict[str, tuple[Severity, str]] = {
     "W006": ("warning", "technique without effects"),
     "W007": ("warning", "requirement on an ignored metric"),
     "W008": ("warning", "limit that can never be met"),
+    "W009": ("warning", "technique without a stage"),
     # the safety net
     "E099": ("error", "internal error"),
 }

@@ -85,6 +85,8 @@ class _Context:
     quiet: bool = False
     block_start: int = 0  # the offset of the last top-level block's keyword
     blocks: list[tuple[int, int]] = field(default_factory=list)  # see Parsed.blocks
+    #: In a top-level ``assume``/``derive`` statement: 1, then 2 once its ``because`` is read (its string ends it).
+    statement: int = 0
 
     def pos(self, token: Token) -> ast.Pos:
         return ast.Pos(self.source.name, token.line or 1, token.column or 1)
@@ -108,8 +110,9 @@ def parse_source(text: str | bytes, filename: str, reporter: Reporter) -> ast.Ru
 @dataclass(frozen=True)
 class Parsed:
     """A parse with what a writer needs to copy blocks verbatim: the text the positions refer to (BOM dropped,
-    newlines made LF) and the extent of every braced top-level block (scenario, technique, decide, test), in file
-    order: the offset of its keyword and the offset just past its closing brace."""
+    newlines made LF) and the extent of every top-level block (scenario, technique, decide, test) and statement
+    (assume, derive), in file order: the offset of its keyword and the offset just past its closing brace (or its
+    reason's closing quote)."""
 
     rules_file: ast.RulesFile
     text: str
@@ -164,8 +167,9 @@ def _parser() -> Lark:
     return tables.load(transformer=_Builder(), postlex=_PostLex()) or build_parser()
 
 
-#: The terminals of the keywords that open a braced top-level block.
+#: The terminals of the keywords that open a braced top-level block, and a top-level statement (no braces).
 _BLOCK_KEYWORDS = frozenset({"SCENARIO", "TECHNIQUE", "DECIDE", "TEST"})
+_STATEMENT_KEYWORDS = frozenset({"ASSUME", "DERIVE"})
 
 
 class _PostLex:
@@ -192,6 +196,13 @@ class _PostLex:
                     context.blocks.append((context.block_start, token.end_pos or 0))
             elif token.type in _BLOCK_KEYWORDS:  # reserved words that only ever open a top-level block
                 context.block_start = token.start_pos or 0
+            elif token.type in _STATEMENT_KEYWORDS and not context.braces:
+                context.block_start, context.statement = token.start_pos or 0, 1
+            elif context.statement and token.type == "BECAUSE":
+                context.statement = 2
+            elif context.statement == 2 and token.type == "STRING":
+                context.blocks.append((context.block_start, token.end_pos or 0))
+                context.statement = 0
             context.recent = [*context.recent[-2:], token]
             yield token
 
@@ -219,6 +230,14 @@ class _Level:
     kind: str
     value: int
     pos: ast.Pos
+
+
+@dataclass(frozen=True)
+class _Word:
+    """``stage NAME`` / ``acts_on NAME``: a technique statement naming one word (checked by the checker)."""
+
+    kind: str
+    ident: ast.Ident
 
 
 @dataclass(frozen=True)
@@ -276,6 +295,8 @@ class _Builder(Transformer[Token, Any]):
             techniques=tuple(i for i in items if isinstance(i, ast.Technique)),
             decisions=tuple(i for i in items if isinstance(i, ast.Decide)),
             tests=tuple(i for i in items if isinstance(i, ast.Test)),
+            assumptions=tuple(i for i in items if isinstance(i, ast.Assumption)),
+            derivations=tuple(i for i in items if isinstance(i, ast.Derivation)),
             pos=header.pos,
         )
 
@@ -364,15 +385,23 @@ class _Builder(Transformer[Token, Any]):
             if level.kind in levels:
                 _duplicate(f"'{level.kind}'", level.pos, levels[level.kind].pos)
             levels[level.kind] = level
+        words: dict[str, ast.Ident] = {}
+        for word in (s for s in statements if isinstance(s, _Word)):
+            if word.kind in words:
+                _duplicate(f"'{word.kind}'", word.ident.pos, words[word.kind].pos)
+            words[word.kind] = word.ident
         return ast.Technique(
             name=str(name),
             label=label,
             effects=tuple(s for s in statements if isinstance(s, ast.Effect)),
             difficulty=levels["difficulty"].value if "difficulty" in levels else None,
             rating=levels["rating"].value if "rating" in levels else None,
+            stage=words.get("stage"),
+            acts_on=words.get("acts_on"),
             requires=tuple(s for s in statements if isinstance(s, ast.Requirement)),
             excludes=tuple(i for s in statements if isinstance(s, _List) for i in s.items),
             caveats=tuple(s for s in statements if isinstance(s, ast.Caveat)),
+            combinations=tuple(s for s in statements if isinstance(s, ast.Combination)),
             pos=_pos(name),
         )
 
@@ -385,6 +414,12 @@ class _Builder(Transformer[Token, Any]):
     def rating(self, number: Token) -> _Level:
         return _level("rating", number)
 
+    def stage(self, name: ast.Ident) -> _Word:
+        return _Word("stage", name)
+
+    def acts_on(self, name: ast.Ident) -> _Word:
+        return _Word("acts_on", name)
+
     def requires(self, condition: ast.Expr, reason: _Reason | None = None) -> ast.Requirement:
         return ast.Requirement(condition, _reason_text(reason), condition.pos)
 
@@ -393,8 +428,21 @@ class _Builder(Transformer[Token, Any]):
         effects = tuple(e for e in rest if isinstance(e, ast.Effect))
         return ast.Caveat(condition, _reason_text(reason), effects, condition.pos)
 
+    def combined(self, technique: ast.Ident, *rest: Any) -> ast.Combination:
+        reason = next((r for r in rest if isinstance(r, _Reason)), None)
+        effects = tuple(e for e in rest if isinstance(e, ast.Effect))
+        return ast.Combination(technique, _reason_text(reason), effects, technique.pos)
+
     def reason(self, text: Token) -> _Reason:
         return _Reason(_unquote(text))
+
+    # -- facts the rules supply
+
+    def assume(self, fact: ast.Given, reason: _Reason) -> ast.Assumption:
+        return ast.Assumption(fact, reason.text, fact.pos)
+
+    def derive(self, fact: ast.Given, condition: ast.Expr, reason: _Reason) -> ast.Derivation:
+        return ast.Derivation(fact, condition, reason.text, fact.pos)
 
     # -- decisions
 
@@ -436,6 +484,7 @@ class _Builder(Transformer[Token, Any]):
             target=target,
             givens=tuple(g for s in rest if isinstance(s, _Givens) for g in s.facts),
             expects=tuple(s for s in rest if isinstance(s, ast.Expect)),
+            plans=tuple(s for s in rest if isinstance(s, ast.ExpectPlan)),
             pos=_pos(name),
         )
 
@@ -447,6 +496,16 @@ class _Builder(Transformer[Token, Any]):
 
     def expect(self, recommendation: _Recommendation, via: ast.Ident | None = None) -> ast.Expect:
         return ast.Expect(recommendation.techniques, via, recommendation.pos)
+
+    def expect_plan(self, *parts: ast.Ident | Token | bool) -> ast.ExpectPlan:
+        meets = parts[-1] if isinstance(parts[-1], bool) else None
+        first = parts[0]
+        pos = first.pos if isinstance(first, ast.Ident) else _pos(cast(Token, first))
+        steps = tuple(p for p in parts if isinstance(p, ast.Ident))
+        return ast.ExpectPlan(steps, meets, pos)
+
+    def verdict(self, word: Token) -> bool:
+        return str(word) == "meets"
 
     # -- values
 

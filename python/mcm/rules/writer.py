@@ -14,8 +14,8 @@ from mcm import metrics
 from mcm.rules import ast
 from mcm.rules.errors import Reporter
 
-#: A block that can be copied: a braced top-level block of a rules file.
-Block = ast.Scenario | ast.Technique | ast.Decide | ast.Test
+#: A block that can be copied: a top-level block or statement of a rules file.
+Block = ast.Scenario | ast.Technique | ast.Decide | ast.Test | ast.Assumption | ast.Derivation
 
 
 class Limit(Protocol):
@@ -67,7 +67,7 @@ def scenario_text(scenario: ast.Scenario, limits: Iterable[Limit]) -> str:
 
 
 def block_texts(data: str | bytes, shown: str) -> dict[ast.Pos, str] | None:
-    """The text of every braced top-level block of a rules file (``data``, shown as ``shown`` in positions, as
+    """The text of every top-level block and statement of a rules file (``data``, shown as ``shown`` in positions, as
     when it was loaded), by the position of its AST node; None when the file does not parse."""
     from mcm.rules.parser import parse_blocks
 
@@ -76,7 +76,8 @@ def block_texts(data: str | bytes, shown: str) -> dict[ast.Pos, str] | None:
         return None
     f = parsed.rules_file
     nodes: list[Block] = sorted(
-        (*f.scenarios, *f.techniques, *f.decisions, *f.tests), key=lambda n: (n.pos.line, n.pos.col)
+        (*f.scenarios, *f.techniques, *f.decisions, *f.tests, *f.assumptions, *f.derivations),
+        key=lambda n: (n.pos.line, n.pos.col),
     )
     if len(nodes) != len(parsed.blocks):
         return None  # cannot happen for a clean parse; never copy the wrong text

@@ -32,7 +32,7 @@ from mcm.tui.session import ConstraintRow, Session, SessionError, scenario_rows
 
 if TYPE_CHECKING:
     from mcm.engine.decision import Decision
-    from mcm.rules.ast import Pos, RuleSet, Scenario
+    from mcm.rules.ast import Assumption, Derivation, Pos, RuleSet, Scenario
     from mcm.rules.writer import Block
 
 
@@ -61,7 +61,7 @@ def write_all(files: Mapping[StrPath, str]) -> list[Path]:
 
 
 def plan_json(decision: Decision) -> str:
-    """The decision's JSON form (schema ``mcm.decision/1``), as ``mcm advise --format json`` prints it."""
+    """The decision's JSON form (schema ``mcm.decision/2``), as ``mcm advise --format json`` prints it."""
     return json_text(json.dumps(decision.to_dict(), indent=2, ensure_ascii=False)) + "\n"
 
 
@@ -96,15 +96,17 @@ def constraints_rules_text(session: Session, filename: str = "<mcm-tui export>")
     scenario = ruleset.scenarios[session.scenario]
     sources = _Sources(session.loaded_from)
     rows = list(session.constraints)
-    technique_files = list(dict.fromkeys(t.pos.file for t in ruleset.techniques.values()))
+    supplied: list[Derivation | Assumption] = [*ruleset.derivations, *ruleset.assumptions.values()]
+    technique_files = list(dict.fromkeys(n.pos.file for n in (*ruleset.techniques.values(), *supplied)))
     out = [
         "mcm rules 1",
         f"# Exported by mcm-tui (mcm {__version__}) from scenario '{scenario.name}' of {scenario.pos.file},",
         "# with the constraints as edited in the session:",
         *(f"#   {edit}" for edit in _edits(session)),
-        "# Self-contained: the techniques and the scenario's decision tables are copied from the rules the session",
-        f"# loaded ({', '.join(technique_files)}); their test blocks are left out, since edited limits may",
-        "# not keep them true. Use it on its own: mcm advise THIS_FILE --set METRIC=VALUE ...",
+        "# Self-contained: the techniques, the facts they derive or assume and the scenario's decision tables",
+        f"# are copied from the rules the session loaded ({', '.join(technique_files)}); their test blocks",
+        "# are left out, since edited limits may not keep them true. Use it on its own:",
+        "#   mcm advise THIS_FILE --set METRIC=VALUE ...",
         "",
         writer.scenario_text(scenario, rows),
         "",
@@ -114,6 +116,10 @@ def constraints_rules_text(session: Session, filename: str = "<mcm-tui export>")
     out.append("# ---- techniques")
     for technique in ruleset.techniques.values():
         out += ["", f"# from {technique.pos.file}:{technique.pos.line}", sources.block(technique)]
+    if supplied:
+        out += ["", "# ---- facts the rules derive or assume"]
+    for statement in supplied:
+        out += [f"# from {statement.pos.file}:{statement.pos.line}", sources.block(statement)]
     text = "\n".join(out) + "\n"
     _verify(text, filename, ruleset, scenario, rows)
     return text
@@ -272,6 +278,8 @@ def _verify(
         problems.append("the techniques differ")
     if list(exported.decisions.values()) != list(ruleset.decisions_for(scenario.name)):
         problems.append("the decision tables differ")
+    if exported.derivations != ruleset.derivations or dict(exported.assumptions) != dict(ruleset.assumptions):
+        problems.append("the derived or assumed facts differ")
     got = exported.scenarios.get(scenario.name)
     if got is None or len(exported.scenarios) != 1:
         problems.append("the scenario is missing")
