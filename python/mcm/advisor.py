@@ -78,11 +78,19 @@ class Advisor:
         env: Mapping[str, FactInput] | None = None,
         data: Mapping[str, FactInput] | None = None,
         baseline: Mapping[str, FactInput] | None = None,
+        detected: Mapping[str, FactInput] | None = None,
     ) -> Decision:
-        """Decide for ``scenario`` (None: the only one) on these facts; see the module docstring for the forms."""
+        """Decide for ``scenario`` (None: the only one) on these facts; see the module docstring for the forms.
+        ``detected``: ``env`` facts a measurement established (``env`` wins; no warning that a rule ignores one)."""
         chosen = self._engine.scenario(scenario)
         facts = make_facts(
-            chosen, measured=measured, baseline=baseline, constraints=constraints, env=env, data=data
+            chosen,
+            measured=measured,
+            baseline=baseline,
+            constraints=constraints,
+            env=env,
+            data=data,
+            detected=detected,
         )
         return self._engine.decide(facts, chosen, self._bounds)
 

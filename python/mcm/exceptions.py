@@ -16,6 +16,7 @@ class ExitStatus(IntEnum):
     OK = 0
     NOT_MET = 1
     BAD_INPUT = 2
+    UNDECIDED = 3
     INTERNAL_ERROR = 70
     INTERRUPTED = 130
     BROKEN_PIPE = 141
@@ -28,6 +29,8 @@ exit status:
   0    success: the constraints hold
   1    constraints not met (mcm rules: a test failed or lint warned)
   2    bad input: usage, arguments, files, rules
+  3    undecided (mcm advise): no plan meets the constraints on the facts given, but one would with facts or
+       measurements not given (JSON "undecided" lists them): give them to decide
   70   internal error: one line, the traceback in a private file (--debug shows it instead)
   130  interrupted (SIGINT, Ctrl-C): cleaned up; mcm measure keeps a partial report
   141  the reader of the output went away (a closed pipe, as `mcm ... | head`)

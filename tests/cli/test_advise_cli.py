@@ -38,7 +38,7 @@ def test_worked_example_with_an_nvidia_gpu_gives_tensorrt(capsys: pytest.Capture
     assert fired(d, "general") == ["latency_far_over"]
     step3 = [r["technique"] for r in d["recommendations"] if r["table"] == "general"]
     assert step3 == ["tensorrt"]
-    assert d["plans"][0]["techniques"][0] == "tensorrt"
+    assert d["plans"][0]["techniques"][-1] == "tensorrt"  # compiled last, in stage order
     assert code == (0 if d["meets_constraints"] else 1)
 
 
@@ -98,7 +98,7 @@ def test_text_markdown_and_chinese_output(capsys: pytest.CaptureFixture[str]) ->
 def test_json_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
     a = advise_json(capsys, *WORKED, "--env", "nvidia_gpu=true")
     b = advise_json(capsys, *WORKED, "--env", "nvidia_gpu=true")
-    assert a == b and a[1]["schema"] == "mcm.decision/1"
+    assert a == b and a[1]["schema"] == "mcm.decision/2"
 
 
 def test_baseline_report_is_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -196,8 +196,12 @@ def test_env_and_data_values_are_read_by_their_declared_type(capsys: pytest.Capt
     _, d = advise_json(
         capsys, *WORKED, "--env", "threads=1", "--env", "nvidia_gpu=1", "--data", "calibration=yes"
     )
-    assert d["facts"]["env"] == {"threads": 1.0, "nvidia_gpu": True}
+    given = {"threads": 1.0, "nvidia_gpu": True}
+    assert {k: d["facts"]["env"][k] for k in given} == given
     assert d["facts"]["data"] == {"calibration": True}
+    # what the rules derive joins the facts, marked as derived (an NVIDIA GPU: the device is the GPU)
+    assert d["facts"]["env"]["device"] == "gpu" and "env.device" in d["facts"]["derived"]
+    assert "env.threads" not in d["facts"]["derived"] and not d["facts"]["assumed"].get("data.calibration")
 
 
 def test_no_rules_named_uses_the_shipped_rules(
@@ -205,7 +209,8 @@ def test_no_rules_named_uses_the_shipped_rules(
 ) -> None:
     monkeypatch.chdir(tmp_path)  # no ./rules here
     code, d = advise_json(capsys, "--scenario", "iot", "--set", "model_size_mb=4MB")
-    assert d["scenario"] == "iot" and code == 1
+    assert d["scenario"] == "iot" and code == 3  # undecided: training data would let a lighter model meet it
+    assert d["undecided"] == ["data.training"]
     assert main(["scenarios"]) == 0 and "rulebook" in capsys.readouterr().out
 
 
@@ -220,6 +225,14 @@ def test_a_rules_folder_without_rules_files_is_not_taken_for_the_rules(
     (tmp_path / "rules" / "mine.rules").write_text("mcm rules 1\n")
     assert default_rules() == ["rules"]
 
+
+#: A CNN on a phone's CPU with ONNX Runtime and no calibration data (issue #12).
+CNN_PHONE = [
+    str(RULES / "mobile.rules"),
+    "--set", "model_size_mb=30MB", "--set", "latency_ms=150ms", "--set", "power_w=1.5W",
+    "--env", "model_kind=cnn", "--env", "device=cpu", "--env", "onnxruntime_available=true",
+    "--data", "calibration=false",
+]  # fmt: skip
 
 ENGINE_ENGLISH = (
     "requirement unmet",
@@ -275,3 +288,98 @@ def test_command_line_values_read_back_to_the_same_decision(
     exact = advise_json(capsys, str(RULES / "mobile.rules"), "--set", f"{metric}={value!r}")
     shown = advise_json(capsys, str(RULES / "mobile.rules"), "--set", f"{metric}={text}")
     assert shown == exact
+
+
+def test_only_an_unmeasured_hard_constraint_in_the_way_is_undecided_not_unmet(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Exit 3 when the top plan meets every hard constraint that has a value and power has none; 1 as soon as a
+    measured one is violated whatever the plan."""
+    code, d = advise_json(
+        capsys, "--scenario", "mobile", "--set", "model_size_mb=8MB", "--set", "latency_ms=60ms"
+    )
+    assert code == 3 and not d["meets_constraints"]
+    assert any(c["metric"] == "power_w" and c["status"] == "unknown" for c in d["constraints"])
+    code, _ = advise_json(
+        capsys, "--scenario", "mobile", "--set", "model_size_mb=900MB", "--set", "latency_ms=60ms"
+    )
+    assert code == 1
+    code, _ = advise_json(
+        capsys,
+        "--scenario",
+        "mobile",
+        "--set",
+        "model_size_mb=8MB",
+        "--set",
+        "latency_ms=60ms",
+        "--set",
+        "power_w=1W",
+    )
+    assert code == 0
+    with pytest.raises(SystemExit):
+        main(["advise", "--help"])
+    assert "3    undecided" in capsys.readouterr().out
+
+
+def test_dynamic_int8_on_a_cnn_is_not_plan_1_while_latency_is_core(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue #12: int8_dynamic's caveat makes a CNN on a CPU 3-5x slower; on a phone latency is core."""
+    main(["advise", *CNN_PHONE, "--set", "accuracy=0.9", "--lang", "en"])
+    plan1 = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("Plan 1:"))
+    assert "int8_dynamic" not in plan1, plan1
+
+
+IOT_SIZE = [
+    str(RULES / "iot.rules"), "--set", "model_size_mb=14MB", "--set", "memory_mb=300MB", "--set", "power_w=2W"
+]  # fmt: skip
+LEFT_OUT = (
+    "(not in plan 1: unknown: fact data.training not given (a new architecture is trained (or distilled) from"
+    " scratch); give --data training=true)"
+)
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+def test_the_headline_says_why_plan_1_leaves_a_recommendation_out(
+    capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    """Issue #12: the recommendation and why plan 1 leaves it out stand together, in every format."""
+    main(["advise", *IOT_SIZE, "--format", fmt, "--lang", "en"])
+    out = capsys.readouterr().out
+    if fmt == "json":
+        left_out = {r["technique"]: r["left_out"] for r in json.loads(out)["recommendations"]}
+        assert left_out == {"lightweight_arch": LEFT_OUT[1:-1], "int8_static": None}
+        return
+    line = next(s for s in out.splitlines() if "recommend" in s and "lightweight_arch" in s).replace("\\", "")
+    assert LEFT_OUT in line, line
+    main(["advise", *IOT_SIZE, "--format", fmt, "--lang", "zh"])
+    line = next(s for s in capsys.readouterr().out.splitlines() if "推荐" in s and "lightweight_arch" in s)
+    assert "未列入方案 1：" in line and "--data training=true" in line.replace("\\", ""), line
+
+
+FP16_CAVEAT = (
+    'caveat when env.device == "cpu" applies (CPUs without FP16 kernels fold FP16 weights back to FP32 at load:'
+    " size only, no speed-up)"
+)
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_plan_caveats_are_shown_under_the_plan(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    """Issue #12: a step's caveats (once only in JSON) stand under its plan's table, whole, in the language."""
+    main(["advise", *CNN_PHONE, "--format", fmt, "--lang", "en"])
+    out = capsys.readouterr().out.replace("\\", "")
+    plan = out[out.index("Plan 1:") : out.index("Why not")]
+    table_end = plan.index("1. fp16")
+    caveat = next(line for line in plan.splitlines() if FP16_CAVEAT in line)
+    assert plan.index(caveat) > table_end and "fp16" in caveat.split(FP16_CAVEAT)[0], caveat
+    main(["advise", *CNN_PHONE, "--format", fmt, "--lang", "zh"])
+    zh = capsys.readouterr().out.replace("\\", "")
+    assert '附加条件 env.device == "cpu" 成立（CPUs without FP16 kernels fold FP16 weights back to FP32' in zh
+
+
+def test_a_fact_no_rule_reads_is_warned_about(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--set", "latency_ms=90ms", "--env", "threads=4", "--lang", "en"]
+    main(["advise", str(RULES / "mobile.rules"), *args])
+    out = capsys.readouterr().out
+    warnings = out[out.index("Warnings") :]
+    assert "env.threads is read by no rule of these rules: giving it changes nothing" in warnings

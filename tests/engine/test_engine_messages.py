@@ -121,6 +121,7 @@ def engine_texts(d: Decision) -> Iterator[str]:
         if e.note:
             yield e.note
     yield from (r.note for r in d.recommendations if r.note)
+    yield from d.left_out.values()
     for w in d.why_not:
         yield w.message
         if w.detail:
@@ -220,6 +221,12 @@ decide for s policy first {
 }
 """
     )
+    # a feasible plan that makes a core metric worse ranks below one that does not (issue #12)
+    yield rules(
+        'scenario s "s" { core latency_ms, model_size_mb\n require model_size_mb < 10 MB }\n'
+        'technique shrink "S" { effect model_size_mb /= 4x\n effect latency_ms *= 3 }\n'
+        'technique half "H" { effect model_size_mb /= 2x }\n'
+    ).advise(measured={"model_size_mb": 30, "latency_ms": 10})
     given: tuple[dict[str, FactInput], ...] = ({"latency_ms": 200}, {"latency_ms": 50}, {})
     for measured in given:
         yield odd.advise(measured=measured, env={"model_kind": "cnn"})

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import math
 import random
+from pathlib import Path
 
 from engine_helpers import rules
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mcm import metrics
 from mcm.advisor import Advisor
-from mcm.engine.plan import Layout
+from mcm.engine.decision import Decision, Plan
+from mcm.engine.plan import Layout, _scorer, _watched
+from mcm.engine.techniques import STAGES
 
 QUANT = """
 scenario s "s" {
@@ -130,19 +134,83 @@ def test_why_not_covers_every_technique_left_out() -> None:
     assert by["ort_graph"].message.startswith("does not improve any violated or core metric (latency_ms down")
 
 
-def test_steps_follow_recommendation_then_stage_order() -> None:
-    body = QUANT.replace("require model_size_mb < 30 MB", "require model_size_mb < 10 MB") + (
+def test_steps_run_in_stage_order_whatever_is_recommended() -> None:
+    staged = (
+        QUANT.replace("require model_size_mb < 30 MB", "require model_size_mb < 10 MB")
+        .replace('technique int8 "INT8" {', 'technique int8 "INT8" {\n  stage quantization')
+        .replace('technique prune "pruning" {', 'technique prune "pruning" {\n  stage pruning')
+    )
+    body = staged + (
         "decide for s policy first {\n"
         '  rule r: when measured.latency_ms > 1 ms then recommend int8 because "quantize first" }\n'
     )
     d = rules(body).advise(measured=MEASURED, env={"cpu_vnni": True}, data={"training": True})
     both = next(p for p in d.plans if set(p.techniques) == {"int8", "prune"})
-    assert both.techniques == ("int8", "prune")  # recommended first, although pruning's stage comes earlier
-    assert [s.stage for s in both.steps] == ["quantization", "pruning"]
-    assert both.steps[0].recommended and not both.steps[1].recommended
-    plain = rules(QUANT.replace("require model_size_mb < 30 MB", "require model_size_mb < 10 MB"))
+    assert both.techniques == ("prune", "int8")  # pruning's stage comes first, recommended or not
+    assert [s.stage for s in both.steps] == ["pruning", "quantization"]
+    assert both.steps[1].recommended and not both.steps[0].recommended
+    plain = rules(staged)
     d = plain.advise(measured=MEASURED, env={"cpu_vnni": True}, data={"training": True})
     assert next(p for p in d.plans if set(p.techniques) == {"int8", "prune"}).techniques == ("prune", "int8")
+
+
+#: TensorRT, static INT8 and structured pruning all recommended, TensorRT first: no plan may run in that order.
+STAGED = """
+scenario s "s" {
+  core latency_ms, model_size_mb
+  require latency_ms < 5 ms
+  require model_size_mb < 5 MB
+}
+technique tensorrt "TensorRT" {
+  stage compile
+  effect latency_ms /= 2x .. 5x
+  difficulty 2
+  requires env.nvidia_gpu
+}
+technique int8_static "INT8" {
+  stage quantization
+  effect latency_ms /= 1.5x .. 3x
+  effect model_size_mb /= 4x
+  difficulty 2
+  requires data.calibration
+}
+technique structured_pruning "pruning" {
+  stage pruning
+  effect latency_ms /= 1.2x .. 2x
+  effect model_size_mb /= 1.4x .. 2x
+  difficulty 3
+  requires data.training
+}
+technique ort_graph_opt "graph optimization" {
+  stage compile
+  effect latency_ms /= 1.1x .. 1.3x
+  difficulty 1
+}
+decide for s policy collect {
+  rule slow: when measured.latency_ms > constraint.latency_ms then recommend tensorrt, int8_static
+    because "compile and quantize"
+  rule big: when measured.model_size_mb > constraint.model_size_mb then recommend structured_pruning
+    because "remove channels"
+}
+"""
+
+
+def test_every_plan_runs_in_stage_order_with_its_recommended_steps() -> None:
+    advisor = Advisor(rules(STAGED).ruleset, max_plans=50)
+    d = advisor.advise(
+        measured={"latency_ms": 120.0, "model_size_mb": 98.0},
+        env={"nvidia_gpu": True},
+        data={"calibration": True, "training": True},
+    )
+    assert d.recommended == ("tensorrt", "int8_static", "structured_pruning")
+    assert any(len(p.techniques) == 3 for p in d.plans)
+    for plan in d.plans:
+        stages = [STAGES.index(s.stage) for s in plan.steps]
+        assert stages == sorted(stages), plan.techniques
+    full = next(p for p in d.plans if len(p.techniques) == 3 and "tensorrt" in p.techniques)
+    assert full.techniques == ("structured_pruning", "int8_static", "tensorrt")
+    # recommended techniques still rank first: the unrecommended graph optimization is in no plan before them
+    assert "ort_graph_opt" not in d.top_plan.techniques  # type: ignore[union-attr]
 
 
 def test_soft_preferences_rank_after_hard_constraints() -> None:
@@ -236,3 +304,111 @@ def test_intervals_are_monotone_under_composition(steps: list, data: st.DataObje
             unclamped and extra[i][0] and extra[i][1] >= 1.0
         ):  # a factor >= 1 cannot narrow a positive interval
             assert xhi[i] - xlo[i] >= hi[i] - lo[i] - 1e-9
+
+
+# ---- no regression at the top
+
+SHIPPED = Path(__file__).resolve().parents[2] / "rules"
+CNN_ON_CPU = {"model_kind": "cnn", "device": "cpu", "onnxruntime_available": True}
+
+
+def regresses(advisor: Advisor, d: Decision, plan: Plan) -> bool:
+    """Whether a step's pessimistic prediction is worse than before it (the measured value, for the first) on a
+    metric whose constraint is violated now or on a core metric (accuracy and accuracy_drop are left to the risk
+    term and the limits)."""
+    assert d.scenario is not None
+    watched = {i.name for i in advisor.ruleset.scenarios[d.scenario].core}
+    watched |= {c.metric for c in d.constraints if c.status == "violated"}
+    watched -= {"accuracy", "accuracy_drop"}
+    before = dict(d.facts.measured)
+    for step in plan.steps:
+        for metric in watched & step.predicted.keys() & before.keys():
+            was, now = before[metric], step.predicted[metric].pessimistic
+            lower = metrics.METRICS[metric].better == "lower"
+            if (now - was if lower else was - now) > abs(was) * 1e-9:
+                return True
+        before = {m: r.pessimistic for m, r in step.predicted.items()}
+    return False
+
+
+def test_dynamic_int8_on_a_cnn_is_not_the_top_plan_while_latency_matters() -> None:
+    """int8_dynamic's caveat makes a CNN 3-5x slower: never plan 1 while latency is core or violated."""
+    advisor = Advisor.from_files(SHIPPED)
+    cases = [
+        ("mobile", {"model_size_mb": 30, "latency_ms": 150, "power_w": 1.5, "accuracy": 0.9}, []),
+        ("mobile", {"model_size_mb": 20, "latency_ms": 15, "power_w": 0.3, "accuracy": 0.9}, []),
+        (
+            "iot",
+            {"model_size_mb": 3, "latency_ms": 150, "power_w": 0.5, "memory_mb": 60},
+            ["latency_ms<99ms"],
+        ),
+    ]
+    for scenario, measured, constraints in cases:
+        d = advisor.advise(
+            scenario, measured=measured, env=CNN_ON_CPU, data={"calibration": False}, constraints=constraints
+        )
+        top = d.top_plan
+        assert top is not None and "int8_dynamic" not in top.techniques, (scenario, measured, top)
+
+
+def test_a_plan_that_makes_a_watched_metric_worse_never_ranks_above_one_that_does_not() -> None:
+    advisor = Advisor(Advisor.from_files(SHIPPED).ruleset, max_plans=20)
+    rng = random.Random(12)
+    checked = 0
+    for scenario in advisor.scenarios:
+        for _ in range(25):
+            measured = {
+                "latency_ms": rng.choice([5, 15, 40, 90, 150, 300]),
+                "model_size_mb": rng.choice([0.8, 3, 8, 20, 60]),
+                "power_w": rng.choice([0.5, 1.5, 3, 12]),
+                "memory_mb": rng.choice([60, 500, 3000]),
+                "accuracy": 0.9,
+                "throughput_qps": rng.choice([50, 500]),
+                "fps": rng.choice([5, 30]),
+            }
+            env = {**CNN_ON_CPU, "nvidia_gpu": rng.random() < 0.5, "model_kind": rng.choice(["cnn", "mlp"])}
+            data = {"calibration": rng.random() < 0.5, "training": rng.random() < 0.5}
+            d = advisor.advise(scenario, measured=measured, env=env, data=data)
+            flags = [regresses(advisor, d, p) for p in d.plans]
+            assert flags == sorted(flags), (scenario, measured, env, data, [p.techniques for p in d.plans])
+            checked += any(flags) and not all(flags)
+    assert checked  # some decisions had both kinds of plan
+
+
+def test_an_unchanged_metric_is_no_regression() -> None:
+    """Arithmetic noise (x 3 then / 3) is not a regression; 1 % worse is (and the search does not extend it)."""
+    layout = Layout(("latency_ms", "model_size_mb"), (), ("latency_ms", "model_size_mb"), linked=False)
+    start = [0.7, 10.0, 1.0]
+    node = _scorer(layout, start, _watched(layout, 0))
+    root = node(0, (), (), start, start, 0, 0, 0, None)
+    noisy = 0.7 * 3 / 3 * (1 + 1e-12)
+    assert noisy != 0.7
+    same = node(1, (0,), ("a",), [noisy, 5.0, 1.0], [noisy, 5.0, 1.0], 1, 0, 0, root)
+    worse = node(1, (0,), ("a",), [0.7, 5.0, 1.0], [0.707, 5.0, 1.0], 1, 0, 0, root)
+    assert root.key[0] is False and same.key[0] is False and worse.key[0] is True
+
+
+def test_a_feasible_plan_ranked_lower_for_a_regression_is_explained() -> None:
+    """Dynamic INT8 fits a CNN into 10 MB but makes it 3-5x slower (and as power-hungry): plan 2, and the
+    infeasibility says so."""
+    advisor = Advisor.from_files(SHIPPED)
+    measured = {"model_size_mb": 20, "latency_ms": 15, "power_w": 0.3, "accuracy": 0.9}
+    d = advisor.advise("mobile", measured=measured, env=CNN_ON_CPU, data={"calibration": False})
+    assert [(p.techniques, p.feasible) for p in d.plans] == [(("fp16",), False), (("int8_dynamic",), True)]
+    assert not d.meets_constraints
+    assert d.infeasibility is not None
+    assert d.infeasibility.message.startswith(
+        "no plan meets every hard constraint in the pessimistic case without making a core or violated metric"
+        " worse (int8_dynamic meets them, but makes power_w, latency_ms worse); "
+    )
+    assert "; smallest relaxation: " in d.infeasibility.message
+    assert d.infeasibility.options[0].plan == ("fp16",)  # relax for a plan that makes nothing worse
+    shrink = rules(
+        'scenario s "s" { core latency_ms, model_size_mb\n require model_size_mb < 10 MB }\n'
+        'technique shrink "S" { effect model_size_mb /= 4x\n effect latency_ms *= 3 }\n'
+        'technique half "H" { effect model_size_mb /= 2x }\n'
+    ).advise(measured={"model_size_mb": 30, "latency_ms": 10})
+    assert [p.techniques for p in shrink.plans] == [("half",), ("shrink",)]
+    why = next(w for w in shrink.why_not if w.technique == "shrink")
+    assert why.reason == "ranked_lower"
+    assert why.message == "its best plan (shrink) ranks #2: it makes latency_ms worse"

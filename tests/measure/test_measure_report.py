@@ -166,7 +166,7 @@ def test_advise_reads_the_metrics(demo_report: tuple[dict[str, object], Path], r
     d, path = demo_report
     assert baseline_metrics(str(path)) == d["metrics"]
     rc, out, err = run_cli(["advise", str(ROOT / "rules" / "mobile.rules"), "--baseline", str(path)])
-    assert rc in (0, 1) and err == "", err
+    assert rc in (0, 1, 3) and err == "", err
     assert "Model size on disk" in out
 
 

@@ -88,7 +88,7 @@ def mcm_subprocess(
 
 
 def test_the_statuses_are_the_documented_ones() -> None:
-    assert [int(s) for s in ExitStatus] == [0, 1, 2, 70, 130, 141, 143]
+    assert [int(s) for s in ExitStatus] == [0, 1, 2, 3, 70, 130, 141, 143]
     for status in ExitStatus:
         assert f"\n  {int(status):<4} " in EXIT_STATUS_HELP
     readme = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -230,15 +230,15 @@ async def test_a_why_not_links_to_the_fact_it_needs() -> None:
     async with app.run_test(size=(100, 32)) as pilot:
         await pilot.press("f5")
         await pilot.pause()
-        link = next(b for b in app.screen.query(".fact-link") if b.name == "data.calibration")
-        assert "int8_static" in str(link.label)
+        link = next(b for b in app.screen.query(".fact-link") if b.name == "data.training")
+        assert "distillation" in str(link.label)
         link.press()
         await pilot.pause()
         await pilot.pause()
         assert app.current_mode == "baseline"
         focused = app.screen.focused
         assert focused is not None and any(
-            getattr(a, "name", None) == "data.calibration" for a in focused.ancestors
+            getattr(a, "name", None) == "data.training" for a in focused.ancestors
         )
 
 

@@ -1,7 +1,7 @@
 """`mcm advise RULES...`: check a scenario's constraints on the given facts, decide, plan, and explain.
 
 Exit status: 0 when the best plan (or the model as it is) meets every hard constraint pessimistically, 1 when none
-does, 2 on bad input. Only the rules engine is imported here: no numpy, torch, onnxruntime or textual unless
+does, 3 when one would with facts or measurements not given (``Decision.undecided``), 2 on bad input. Only the rules engine is imported here: no numpy, torch, onnxruntime or textual unless
 ``--model`` asks for a measurement.
 """
 
@@ -14,6 +14,7 @@ from typing import Any
 
 from mcm.cli import inputs
 from mcm.engine.fact_inputs import baseline_metrics
+from mcm.exceptions import ExitStatus
 from mcm.present import decision as present
 from mcm.present.language import Lang, default_lang
 from mcm.present.terminal import Style
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
 
     advisor = Advisor.from_files(args.rules or default_rules())
     measured: dict[str, Any] = {}
-    env: dict[str, Any] = {}
+    detected: dict[str, Any] = {}
     if args.baseline:
         measured.update(baseline_metrics(args.baseline))
     if args.model:
@@ -61,14 +62,15 @@ def run(args: argparse.Namespace) -> int:
 
         model_metrics, model_env = measure_for_advice(args.model)
         measured.update(model_metrics)
-        env.update(model_env)
+        detected.update(model_env)
     measured.update(inputs.metric_values(inputs.assignments(args.set, "--set")))
-    env.update(inputs.assignments(args.env, "--env"))  # text: the engine reads it by the fact's declared type
+    env = inputs.assignments(args.env, "--env")  # text: the engine reads it by the fact's declared type
     decision = advisor.advise(
         args.scenario,
         measured=measured,
         constraints=args.constraint or (),
         env=env,
+        detected=detected,
         data=inputs.assignments(args.data, "--data"),
     )
     lang: Lang = "zh" if args.lang == "zh" else "en"
@@ -78,4 +80,6 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(present.markdown(decision, lang))
     else:
         sys.stdout.write(present.text(decision, lang, Style.for_stream()))
-    return 0 if decision.meets_constraints else 1
+    if decision.meets_constraints:
+        return ExitStatus.OK
+    return ExitStatus.UNDECIDED if decision.undecided else ExitStatus.NOT_MET

@@ -1,7 +1,7 @@
 """Entry point of the `mcm` command: parse the verb, run it, map every outcome to a message and an exit status.
 
-Exit statuses (:class:`~mcm.exceptions.ExitStatus`, listed by every ``--help``): 0 success, 1 constraints not met
-(for gating pipelines), 2 bad input, 70 internal error, 130 interrupted (SIGINT), 143 terminated (SIGTERM, which
+Exit statuses (:class:`~mcm.exceptions.ExitStatus`, listed by every ``--help``): 0 success, 1 constraints not met,
+3 undecided (for gating pipelines), 2 bad input, 70 internal error, 130 interrupted (SIGINT), 143 terminated (SIGTERM, which
 raises :class:`~mcm.exceptions.Terminated` so that every cleanup Ctrl-C gets runs too). How each outcome is
 said (:mod:`mcm.process`) is shared with `mcm-tui`. Only the chosen verb's module is imported, so a verb pays
 for its own dependencies alone (`mcm advise` never loads numpy, torch, onnxruntime or textual).

@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 from mcm.engine.evaluate import Condition, compile_condition, fact_paths
 from mcm.engine.techniques import CompiledTechnique, compile_technique
-from mcm.rules.ast import Decide, Rule, RuleSet
+from mcm.rules.ast import Assumption, Decide, Derivation, Rule, RuleSet
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -42,6 +42,9 @@ class CompiledRules:
     tables: Mapping[str, tuple[CompiledTable, ...]]
     #: Every fact a technique's requirements and caveats read: resolving techniques depends on nothing else.
     technique_facts: tuple[str, ...]
+    #: The rules' ``derive`` statements with their conditions compiled, in order; their ``assume`` statements.
+    derivations: tuple[tuple[Derivation, Condition], ...]
+    assumptions: Mapping[str, Assumption]
 
 
 _CACHE: weakref.WeakKeyDictionary[RuleSet, CompiledRules] = weakref.WeakKeyDictionary()
@@ -78,6 +81,8 @@ def _compile(ruleset: RuleSet) -> CompiledRules:
         techniques=MappingProxyType(techniques),
         tables=MappingProxyType({k: tuple(v) for k, v in tables.items()}),
         technique_facts=tuple(dict.fromkeys(paths)),
+        derivations=tuple((d, compile_condition(d.condition)) for d in ruleset.derivations),
+        assumptions=ruleset.assumptions,
     )
 
 

@@ -1,16 +1,17 @@
-"""The engine's answer: a frozen, typed :class:`Decision` and its stable JSON form (schema ``mcm.decision/1``).
+"""The engine's answer: a frozen, typed :class:`Decision` and its stable JSON form (schema ``mcm.decision/2``).
 
 ``Decision.to_dict()`` returns (keys in this order; numbers canonical: ms, MB, fractions for accuracy, ...)::
 
-    schema            "mcm.decision/1"
+    schema            "mcm.decision/2" (JSON Schema: ``decision.schema.json``; typed: :mod:`mcm.engine.decision_json`)
     scenario          scenario name, or null
     meets_constraints true when the top plan (or the model as it is) meets every hard constraint pessimistically
-    facts             {measured, baseline, constraint, env, data: {name: value}, derived: ["scope.name", ...]}
+    facts             {measured, baseline, constraint, env, data: {name: value}, derived: ["scope.name", ...],
+                        assumed: {"scope.name": why}} (env and data include what the rules derived or assumed)
     constraints       [{metric, op, limit, hard, source: "scenario"|"user", pos, status: "met"|"violated"|
                         "unknown", value, ratio (value / limit), better: "lower"|"higher", unit, text}]
     trace             [{table, policy, rule, status: "fired"|"not_fired"|"skipped"|"error"|"inapplicable",
                         explanation, pos, recommend: [technique], reason, note}]
-    recommendations   [{technique, table, rule, reason, pos, applicable: "yes"|"unknown", note}]
+    recommendations   [{technique, table, rule, reason, pos, applicable: "yes"|"unknown", note, left_out}]
     plans             [{rank, techniques, feasible, feasible_optimistic, core_gain, accuracy_risk, difficulty,
                         constraints: [{metric, pessimistic, optimistic}] (each "met"|"violated"|"unknown"),
                         steps: [{technique, stage, recommended, caveats, predicted:
@@ -18,7 +19,12 @@
     why_not           [{technique, reason, message, pos, detail}]
     infeasibility     null, or {message, unknown: [metric], options: [{plan: [technique],
                         relax: [{metric, op, limit, new_limit, percent, constraint, text}]}], triangle}
+    undecided         ["scope.name"]: what the answer waits for (facts not given, measurements), see ``undecided``
     warnings          [text]
+
+A recommendation's ``left_out`` is null when the top plan includes the technique, else why it does not: its
+why-not message, and the facts to give when a requirement is unknown (``not in plan 1: unknown: fact
+data.calibration not given (...); give --data calibration=true``).
 
 Statuses of a trace entry: ``fired`` (condition true; under ``first`` it won), ``not_fired`` (false), ``skipped``
 (not evaluated: an earlier rule won under ``first``, or ``otherwise`` when a rule's condition held or could not be
@@ -40,7 +46,7 @@ exit status use); ``core_gain`` is the combined pessimistic improvement factor o
 the low end). Ranked plans come first-best; see :mod:`mcm.engine.plan` for the order.
 
 Texts for people (why-not messages and details, infeasibility, triangle, relaxations, warnings, trace
-explanations and notes, recommendation notes, constraint texts, plan-step caveats) are
+explanations and notes, recommendation notes and ``left_out``, constraint texts, plan-step caveats) are
 :class:`~mcm.engine.messages.Message` strings: the English text itself, as the JSON form shows it, carrying its
 id and parameters so that a face can write it in another language (:func:`mcm.present.messages.render`).
 Reasons and caveats written in rules files are plain strings, shown as written.
@@ -53,12 +59,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple, cast
 
 from mcm.engine.facts import Facts
 from mcm.engine.facts import rounded as _num
 
-SCHEMA = "mcm.decision/1"
+if TYPE_CHECKING:
+    from mcm.engine.decision_json import DecisionJSON
+
+SCHEMA = "mcm.decision/2"
 
 CheckStatus = Literal["met", "violated", "unknown"]
 TraceStatus = Literal["fired", "not_fired", "skipped", "error", "inapplicable"]
@@ -336,6 +345,11 @@ class Infeasibility(NamedTuple):
         }
 
 
+#: What :attr:`Decision.explain` computes: why-nots, the infeasibility, the recommendations' ``left_out`` notes,
+#: and what the answer waits for (:attr:`Decision.undecided`).
+Explanations = tuple[tuple[WhyNot, ...], Infeasibility | None, Mapping[str, str], tuple[str, ...]]
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """Everything the engine concluded for one scenario and one set of facts (see the module docstring)."""
@@ -348,17 +362,23 @@ class Decision:
     plans: tuple[Plan, ...]
     warnings: tuple[str, ...]
     meets_constraints: bool
-    #: Computes ``(why_not, infeasibility)`` on first use: an embedded caller that only reads the plans and the
-    #: verdict does not pay for the explanations.
-    explain: Callable[[], tuple[tuple[WhyNot, ...], Infeasibility | None]] = field(repr=False, compare=False)
-    _memo: list[tuple[tuple[WhyNot, ...], Infeasibility | None]] = field(
-        default_factory=list, init=False, repr=False, compare=False
-    )
+    #: Computes ``(why_not, infeasibility, left_out)`` on first use: an embedded caller that only reads the plans
+    #: and the verdict does not pay for the explanations.
+    explain: Callable[[], Explanations] = field(repr=False, compare=False)
+    _memo: list[Explanations] = field(default_factory=list, init=False, repr=False, compare=False)
 
-    def _explanations(self) -> tuple[tuple[WhyNot, ...], Infeasibility | None]:
+    def _explanations(self) -> Explanations:
         if not self._memo:
             self._memo.append(self.explain())
         return self._memo[0]
+
+    @property
+    def undecided(self) -> tuple[str, ...]:
+        """What the answer waits for when no plan meets the hard constraints: the facts not given under which a
+        plan would (``env.nvidia_gpu``, ``data.training``), and the hard constraints without a measured value
+        (``measured.power_w``) when the top plan meets every other; () when the answer is decided either way
+        (the CLI's exit status 3 against 1)."""
+        return self._explanations()[3]
 
     @property
     def why_not(self) -> tuple[WhyNot, ...]:
@@ -371,6 +391,11 @@ class Decision:
         return self._explanations()[1]
 
     @property
+    def left_out(self) -> Mapping[str, str]:
+        """For each recommended technique that the top plan leaves out, why (see the module docstring)."""
+        return self._explanations()[2]
+
+    @property
     def top_plan(self) -> Plan | None:
         return self.plans[0] if self.plans else None
 
@@ -379,21 +404,26 @@ class Decision:
         """The recommended techniques' names, in rank order."""
         return tuple(r.technique for r in self.recommendations)
 
-    def to_dict(self) -> dict[str, object]:
-        """The stable JSON form (schema ``mcm.decision/1``)."""
-        return {
+    def to_dict(self) -> DecisionJSON:
+        """The stable JSON form (schema ``mcm.decision/2``; typed by :class:`~mcm.engine.decision_json.DecisionJSON`,
+        described by the JSON Schema ``decision.schema.json`` shipped beside it)."""
+        data = {
             "schema": SCHEMA,
             "scenario": self.scenario,
             "meets_constraints": self.meets_constraints,
             "facts": self.facts.to_dict(),
             "constraints": [c.to_dict() for c in self.constraints],
             "trace": [t.to_dict() for t in self.trace],
-            "recommendations": [r.to_dict() for r in self.recommendations],
+            "recommendations": [
+                {**r.to_dict(), "left_out": self.left_out.get(r.technique)} for r in self.recommendations
+            ],
             "plans": [p.to_dict() for p in self.plans],
             "why_not": [w.to_dict() for w in self.why_not],
             "infeasibility": None if self.infeasibility is None else self.infeasibility.to_dict(),
+            "undecided": list(self.undecided),
             "warnings": list(self.warnings),
         }
+        return cast("DecisionJSON", data)
 
 
 __all__ = [
@@ -401,6 +431,7 @@ __all__ = [
     "CheckStatus",
     "ConstraintCheck",
     "Decision",
+    "Explanations",
     "Infeasibility",
     "Plan",
     "PlanCheck",

@@ -1,24 +1,27 @@
 """The engine: a compiled RuleSet that turns a scenario and Facts into a :class:`Decision` (DESIGN.md §5).
 
 Per call: resolve every technique (requirements, caveats) on the facts, run the scenario's decision tables, check
-the constraints, search plans; on first use, the Decision explains what was left out and, when nothing is
+the constraints, search plans, warn about given ``env``/``data`` facts that no rule reads; on first use, the
+Decision explains what was left out (the recommended techniques' ``left_out`` included) and, when nothing is
 feasible, what to relax.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 
 from mcm import units
 from mcm.engine.checks import check_constraints
 from mcm.engine.compiled import CompiledRules, CompiledTable, compiled
 from mcm.engine.decide import run_table
-from mcm.engine.decision import Decision, Recommendation, TraceEntry
-from mcm.engine.evaluate import UNKNOWN, Unknown, Val
-from mcm.engine.explain import infeasibility, why_not
-from mcm.engine.facts import Facts
+from mcm.engine.decision import Decision, Explanations, Recommendation, TraceEntry
+from mcm.engine.evaluate import UNKNOWN, Unknown, Val, fact_paths
+from mcm.engine.explain import hypothesis, infeasibility, left_out, why_not
+from mcm.engine.facts import Facts, FactValue
 from mcm.engine.messages import Message
 from mcm.engine.plan import DEFAULT_BOUNDS, Bounds, SearchCache, search
+from mcm.engine.supplied import Supplier, with_facts
 from mcm.engine.techniques import Applicability, Resolved, resolve
 from mcm.exceptions import AdviceError
 from mcm.rules.ast import RuleSet, Scenario
@@ -34,6 +37,15 @@ class Engine:
         self.rules: CompiledRules = compiled(ruleset)
         self._resolved = functools.lru_cache(maxsize=_MEMO_SIZE)(self._resolve_key)
         self._search = SearchCache()
+        #: Adds the facts the rules derive or assume (memoized on the facts they read).
+        self.supply = Supplier(self.rules)
+        #: Every fact the rules read: techniques' requirements and caveats, every decision table's and every
+        #: derivation's condition (a given fact outside it changes nothing: :meth:`decide` warns).
+        conditions = [r.condition for ts in self.rules.tables.values() for t in ts for r in t.rules]
+        conditions += [condition for _, condition in self.rules.derivations]
+        self.read_facts: frozenset[str] = frozenset(self.rules.technique_facts).union(
+            path for condition in conditions for path in fact_paths(condition.expr)
+        )
 
     @property
     def ruleset(self) -> RuleSet:
@@ -59,14 +71,23 @@ class Engine:
     def resolve(self, facts: Facts) -> tuple[Resolved, ...]:
         """Every technique under these facts, in ruleset order. Memoized on the facts the techniques read (usually
         a few ``env``/``data`` flags): the result is a pure function of them."""
-        flat = facts.flat
-        return self._resolved(tuple(flat.get(path, UNKNOWN) for path in self.rules.technique_facts))
+        flat, assumed = facts.flat, facts.assumed
+        key = tuple(flat.get(path, UNKNOWN) for path in self.rules.technique_facts)
+        if assumed:
+            return self._resolved(
+                key, tuple((p, assumed[p]) for p in self.rules.technique_facts if p in assumed)
+            )
+        return self._resolved(key)
 
-    def _resolve_key(self, key: tuple[Val, ...]) -> tuple[Resolved, ...]:
-        """:meth:`resolve` on the facts the techniques read (``key``: their values, in ``technique_facts`` order)."""
+    def _resolve_key(
+        self, key: tuple[Val, ...], assumed: tuple[tuple[str, str], ...] = ()
+    ) -> tuple[Resolved, ...]:
+        """:meth:`resolve` on the facts the techniques read (``key``: their values, in ``technique_facts`` order;
+        ``assumed``: those among them the rules assumed, with why)."""
         paths = self.rules.technique_facts
         flat = {path: v for path, v in zip(paths, key, strict=True) if not isinstance(v, Unknown)}
-        return tuple(resolve(t, flat) for t in self.rules.techniques.values())
+        why = dict(assumed)
+        return tuple(resolve(t, flat, why) for t in self.rules.techniques.values())
 
     def run_table(
         self, table: CompiledTable, facts: Facts, resolved: tuple[Resolved, ...]
@@ -83,11 +104,20 @@ class Engine:
         return run_table(table, facts.flat, applicable, rating)
 
     def decide(self, facts: Facts, scenario: Scenario | None, bounds: Bounds = DEFAULT_BOUNDS) -> Decision:
-        """The full decision for ``scenario`` (None: constraints and plans only, no decision table)."""
+        """The full decision for ``scenario`` (None: constraints and plans only, no decision table), on ``facts``
+        and what the rules derive from them or assume in their absence (:func:`mcm.engine.supplied.supply`)."""
+        given = facts
+        facts = self.supply(given)
         resolved = self.resolve(facts)
         trace: list[TraceEntry] = []
         recommendations: list[Recommendation] = []
         warnings = list(facts.warnings)
+        read = self.read_facts
+        for scope, values in (("env", given.env), ("data", given.data)):
+            for name in values:
+                path = f"{scope}.{name}"
+                if path not in read and path not in given.detected:
+                    warnings.append(Message("engine.unread_fact", fact=path))
         for table in self.rules.tables.get(scenario.name, ()) if scenario else ():
             entries, recs, notes = self.run_table(table, facts, resolved)
             trace.extend(entries)
@@ -113,7 +143,17 @@ class Engine:
         if result.truncated:
             warnings.append(Message("engine.truncated", plans=bounds.max_nodes))
         feasible = top is not None and top.feasible
-        return Decision(
+
+        def explain() -> Explanations:
+            why = why_not(resolved, result, top)
+            return (
+                why,
+                None if feasible else infeasibility(result, resolved),
+                left_out(resolved, facts.flat, recommended, why, top),
+                () if feasible else self._undecided(facts, scenario, bounds, resolved, decision),
+            )
+
+        decision = Decision(
             scenario=scenario.name if scenario else None,
             facts=facts,
             constraints=check_constraints(facts),
@@ -122,8 +162,47 @@ class Engine:
             plans=result.plans,
             warnings=tuple(dict.fromkeys(warnings)),
             meets_constraints=feasible,
-            explain=lambda: (why_not(resolved, result, top), None if feasible else infeasibility(result)),
+            explain=explain,
         )
+        return decision
+
+    def _undecided(
+        self,
+        facts: Facts,
+        scenario: Scenario | None,
+        bounds: Bounds,
+        resolved: tuple[Resolved, ...],
+        decision: Decision,
+    ) -> tuple[str, ...]:
+        """See :attr:`Decision.undecided`: the facts whose absence stops a feasible plan (decided again with
+        values that meet the waiting techniques' requirements), then the unmeasured hard constraints."""
+        missing = hypothesis(resolved, facts.flat)
+
+        def decides(supposed: Mapping[str, FactValue]) -> bool:
+            d = self.decide(with_facts(facts, supposed), scenario, bounds)
+            return d.meets_constraints or _only_unmeasured(d)
+
+        waits: tuple[str, ...] = ()
+        if missing and decides(missing):
+            for path in list(missing):  # keep only the facts it needs (greedily, in the order found)
+                fewer = {p: v for p, v in missing.items() if p != path}
+                if decides(fewer):
+                    missing = fewer
+            waits = tuple(missing)
+        if _only_unmeasured(decision):
+            waits += tuple(
+                f"measured.{c.metric}" for c in decision.constraints if c.hard and c.status == "unknown"
+            )
+        return waits
+
+
+def _only_unmeasured(decision: Decision) -> bool:
+    """Whether the top plan meets every hard constraint that has a measured value, and some have none."""
+    hard = {c.metric for c in decision.constraints if c.hard}
+    top = decision.plans[0] if decision.plans else None
+    if top is None or any(c.pessimistic == "violated" for c in top.constraints if c.metric in hard):
+        return False
+    return any(c.hard and c.status == "unknown" for c in decision.constraints)
 
 
 __all__ = ["Engine"]

@@ -1,4 +1,5 @@
-"""Why-not for every technique left out of the top plan, and what to relax when no plan is feasible.
+"""Why-not for every technique left out of the top plan, why a recommended one is (with the facts to give), and
+what to relax when no plan is feasible.
 
 **Relaxation.** Every explored plan that violates some hard constraints pessimistically would be feasible if each
 of those limits moved to the plan's pessimistic value. Limits are moved to a round number in the metric's display
@@ -19,11 +20,13 @@ from collections.abc import Iterable, Sequence
 
 from mcm import metrics, units
 from mcm.engine.decision import Infeasibility, Plan, Relaxation, RelaxOption, WhyNot
-from mcm.engine.evaluate import COMPARISONS
+from mcm.engine.evaluate import COMPARISONS, Condition, EvalError, FactMap
+from mcm.engine.fact_inputs import fact_option, fact_text
 from mcm.engine.facts import Limit
 from mcm.engine.messages import Message
 from mcm.engine.plan import Node, SearchResult
 from mcm.engine.techniques import Resolved
+from mcm.rules.facts import FACTS, Fact
 
 CORNER_OF = {
     "accuracy": "accuracy",
@@ -96,27 +99,134 @@ def _left_out(name: str, result: SearchResult, top: Plan | None, pos: str) -> Wh
     for rank, node in enumerate(result.ranked, 1):
         names = node.names
         if name in names:
-            return WhyNot(
-                name,
-                "ranked_lower",
-                Message("why_not.ranked", plan=Message("plan.steps", techniques=names), rank=rank),
-                pos,
+            plan = Message("plan.steps", techniques=names)
+            worse = result.regressions(node)
+            message = (
+                Message("why_not.ranked_worse", plan=plan, rank=rank, metrics=worse)
+                if worse
+                else Message("why_not.ranked", plan=plan, rank=rank)
             )
+            return WhyNot(name, "ranked_lower", message, pos)
     bounds = "why_not.cut_short" if result.truncated else "why_not.no_plan_keeps"
     return WhyNot(name, "ranked_lower", Message(bounds), pos)
+
+
+def left_out(
+    resolved: Sequence[Resolved],
+    facts: FactMap,
+    recommended: Sequence[str],
+    why: Sequence[WhyNot],
+    top: Plan | None,
+) -> dict[str, str]:
+    """For each recommended technique the top plan leaves out: ``not in plan 1: <its why-not>``, and the
+    command-line options that give the facts an unknown requirement needs."""
+    chosen = set(top.techniques) if top else set()
+    rank = top.rank if top else 1
+    reasons = {w.technique: w for w in why}
+    by_name = {r.name: r for r in resolved}
+    out: dict[str, str] = {}
+    for name in recommended:
+        w = reasons.get(name)
+        if name in chosen or name in out or w is None:
+            continue
+        give = _facts_to_give(by_name[name], facts)
+        out[name] = (
+            Message("plan.left_out_give", rank=rank, why=w.message, options=give)
+            if give
+            else Message("plan.left_out", rank=rank, why=w.message)
+        )
+    return out
+
+
+def _facts_to_give(r: Resolved, facts: FactMap) -> tuple[str, ...]:
+    """``--data calibration=true``: for each ``env``/``data`` fact an unknown requirement misses, the option
+    with a value that meets it (a placeholder where none of the known values does, or for a number)."""
+    if r.applies.status != "unknown":
+        return ()
+    out: dict[str, None] = {}
+    for _, condition in r.compiled.requires:
+        try:
+            if condition.test(facts) is not None:
+                continue
+        except EvalError:
+            continue
+        for path in condition.explain(facts).missing:
+            fact = FACTS.get(path)
+            if fact is not None:
+                out[fact_option(path, _meeting(fact, condition, facts))] = None
+    return tuple(out)
+
+
+def _meeting(fact: Fact, condition: Condition, facts: FactMap) -> str:
+    """The first value of ``fact`` (true before false; a text's known values) that does not make ``condition``
+    false; ``NUMBER`` or ``TEXT`` when there is none to try."""
+    value = _meeting_value(fact, condition, facts)
+    if value is not None:
+        return fact_text(value)
+    return "NUMBER" if fact.type == "number" else "TEXT" if fact.type == "string" else "true"
+
+
+def _meeting_value(fact: Fact, condition: Condition, facts: FactMap) -> bool | str | None:
+    candidates: tuple[bool | str, ...] = (True, False) if fact.type == "bool" else fact.values
+    for value in candidates:
+        try:
+            if condition.test({**facts, fact.path: value}) is not False:
+                return value
+        except EvalError:
+            continue
+    return None
+
+
+def hypothesis(resolved: Sequence[Resolved], facts: FactMap) -> dict[str, bool | str]:
+    """The missing facts that would let the techniques waiting for them apply, each with a value that meets
+    their requirement (flags and known texts; numbers are not guessed): what "cannot decide without" tries."""
+    out: dict[str, bool | str] = {}
+    for r in resolved:
+        if r.applies.status != "unknown":
+            continue
+        for _, condition in r.compiled.requires:
+            try:
+                if condition.test(facts) is not None:
+                    continue
+            except EvalError:
+                continue
+            for path in condition.explain(facts).missing:
+                fact = FACTS.get(path)
+                value = None if fact is None or path in out else _meeting_value(fact, condition, facts)
+                if value is not None:
+                    out[path] = value
+    return out
 
 
 # ---- infeasibility
 
 
-def infeasibility(result: SearchResult) -> Infeasibility:
-    """What to measure, what to relax (smallest first) and the triangle line, for a search with no feasible plan."""
+def infeasibility(result: SearchResult, resolved: Sequence[Resolved] = ()) -> Infeasibility:
+    """What to measure, which facts to give (techniques ``resolved`` could not use for a missing fact), what to
+    relax (smallest first) and the triangle line, for a search with no feasible plan: supplying comes before
+    relaxing."""
     layout = result.layout
     unknown = tuple(lim.metric for lim in layout.unknown_hard)
     options = _options(result)
-    parts: list[str] = [Message("infeasible.none")]
+    # a plan may meet the hard constraints and still rank below: it makes a watched metric worse
+    feasible = next((n for n in result.ranked if n.feasible), None)
+    parts: list[str] = [
+        Message("infeasible.none")
+        if feasible is None
+        else Message(
+            "infeasible.none_without_regression",
+            plan=_plan(feasible.names),
+            metrics=result.regressions(feasible),
+        )
+    ]
     if unknown:
         parts.append(Message("infeasible.measure", metrics=unknown))
+    waiting: dict[str, list[str]] = {}  # a missing fact -> the techniques that wait for it
+    for r in resolved:
+        if r.applies.status == "unknown" and r.applies.outcome is not None:
+            for fact in r.applies.outcome.missing:
+                waiting.setdefault(fact, []).append(r.name)
+    parts += [Message("infeasible.supply", fact=f, techniques=tuple(ts)) for f, ts in waiting.items()]
     if options:
         first = options[0]
         relax = tuple(r.text for r in first.relax)
@@ -128,16 +238,18 @@ def infeasibility(result: SearchResult) -> Infeasibility:
 
 
 def _options(result: SearchResult) -> tuple[RelaxOption, ...]:
-    """The cheapest plans to relax for, none needing a superset of another's relaxations (the best few)."""
+    """The cheapest plans to relax for, none needing a superset of another's relaxations (the best few); plans
+    that make a watched metric worse only when every plan does."""
     best: dict[int, tuple[tuple[float, int, int, tuple[str, ...]], Node]] = {}
     hard_bits = sum(1 << k for k in result.layout.hard)
-    for node in result.nodes:
-        if node.violations:
-            key = node.violated & hard_bits
-            cost = (node.shortfall, node.violations, len(node.steps), node.names)
-            kept = best.get(key)
-            if kept is None or cost < kept[0]:
-                best[key] = (cost, node)
+    missing = [n for n in result.nodes if n.violations]
+    sound = [n for n in missing if not n.key[0]]
+    for node in sound or missing:
+        key = node.violated & hard_bits
+        cost = (node.shortfall, node.violations, len(node.steps), node.names)
+        kept = best.get(key)
+        if kept is None or cost < kept[0]:
+            best[key] = (cost, node)
     chosen: list[tuple[Node, tuple[float, ...]]] = []
     for _, node in sorted(best.values(), key=lambda entry: entry[0]):
         need = _needs(result, node)
@@ -234,4 +346,4 @@ def _corners(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(c for c in CORNERS if c in found)
 
 
-__all__ = ["infeasibility", "relaxed_limit", "triangle", "why_not"]
+__all__ = ["infeasibility", "left_out", "relaxed_limit", "triangle", "why_not"]

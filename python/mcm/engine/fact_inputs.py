@@ -23,6 +23,21 @@ def typed(values: dict[str, str]) -> dict[str, bool | float | str]:
     return out
 
 
+def fact_text(value: bool | float | str) -> str:
+    """An env/data value as ``--env KEY=VALUE`` text that the CLI reads back to the same value."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return value
+
+
+def fact_option(path: str, text: str) -> str:
+    """The command-line option that gives an ``env.*`` or ``data.*`` fact: ``--data calibration=true``."""
+    scope, _, name = path.partition(".")
+    return f"--{scope} {name}={text}"
+
+
 def baseline_metrics(path: str) -> dict[str, float]:
     """The ``metrics`` object of an ``mcm measure --format json`` report (or a plain ``{metric: number}`` object):
     a regular file of at most :data:`~mcm.files.read.MAX_JSON_BYTES`, nested at most

@@ -18,6 +18,7 @@ size 1, which the facts do not say.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -110,6 +111,10 @@ class Facts:
     derived: tuple[str, ...]
     warnings: tuple[str, ...]
     flat: Mapping[str, FactValue] = field(compare=False, repr=False)
+    #: The facts the rules assumed because the user did not give them (``assume``), with why.
+    assumed: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: The ``env`` facts a measurement established rather than the user (``detected=`` of :func:`make_facts`).
+    detected: frozenset[str] = frozenset()
 
     @classmethod
     def of(
@@ -187,6 +192,7 @@ class Facts:
             "env": {k: rounded(v) for k, v in sorted(self.env.items())},
             "data": {k: rounded(v) for k, v in sorted(self.data.items())},
             "derived": list(self.derived),
+            "assumed": dict(sorted(self.assumed.items())),
         }
 
 
@@ -215,9 +221,11 @@ def make_facts(
     constraints: ConstraintsInput | None = None,
     env: Mapping[str, FactInput] | None = None,
     data: Mapping[str, FactInput] | None = None,
+    detected: Mapping[str, FactInput] | None = None,
 ) -> Facts:
     """Facts from user input: names checked (aliases allowed), units converted, the scenario's constraints
-    overridden or extended by ``constraints``. Raises :class:`FactsError` with a hint on bad input."""
+    overridden or extended by ``constraints``; ``detected``: ``env`` facts a measurement established (``env``
+    wins over them). Raises :class:`FactsError` with a hint on bad input."""
     warnings: list[str] = []
     user_limits = parse_constraints(constraints)
     limits = merge_limits(scenario_limits(scenario), user_limits)
@@ -228,14 +236,18 @@ def make_facts(
         if impossible is not None:
             warnings.append(Message("facts.never_holds", constraint=lim.text(), why=impossible))
     got_env, got_data = parse_env(env, "env", warnings), parse_env(data, "data", warnings)
-    return Facts._build(
+    found = {k: v for k, v in parse_env(detected, "env", warnings).items() if k not in got_env}
+    facts = Facts._build(
         parse_metrics(measured, "measured"),
         parse_metrics(baseline, "baseline"),
-        got_env,
+        {**found, **got_env},
         got_data,
         limits,
         tuple(warnings),
     )
+    if not found:
+        return facts
+    return dataclasses.replace(facts, detected=frozenset(f"env.{k}" for k in found))
 
 
 def parse_metrics(values: Mapping[str, FactInput] | None, scope: str) -> dict[str, float]:

@@ -2,7 +2,7 @@
 catalogue (the Chinese one is :mod:`mcm.present.messages_zh`; faces render with :mod:`mcm.present.messages`).
 
 A :class:`Message` *is* its English text (a ``str`` subclass), so the Decision's fields, its JSON form
-(``mcm.decision/1``) and every caller that reads text are unchanged; a face that knows a language renders the
+(``mcm.decision/2``) and every caller that reads text are unchanged; a face that knows a language renders the
 same message from its id and parameters with :func:`render`. Plain strings (reasons and caveats written in rules
 files, names, positions) pass through :func:`render` as written.
 
@@ -77,6 +77,8 @@ TEMPLATES: dict[str, str] = {
     "technique.caveat_applies": "caveat when {condition} applies",
     "technique.caveat_may_apply": "caveat when {condition} may apply ({missing:, } not given)",
     "technique.caveat_error": "{technique}: caveat at {pos} cannot be evaluated: {reason}",
+    "technique.assumes": "assumes {fact} = {value} (not given): {reason}",
+    "technique.combined": "with {technique} earlier in the plan",
     "technique.caveat_mixed": "a caveat mixes a factor with a shift on one metric; the unknown case was left out",
     # facts and the engine (mcm.engine.facts, mcm.engine.engine)
     "facts.better_side": "constraint {constraint} bounds the better side of {metric}",
@@ -108,6 +110,7 @@ TEMPLATES: dict[str, str] = {
     "infeasible.parts": "{parts:; }",
     "infeasible.none": "no plan meets every hard constraint in the pessimistic case",
     "infeasible.measure": "measure {metrics:, } (hard constraints without a measured value)",
+    "infeasible.supply": "give {fact} ({techniques:, } wait for it and may change the answer)",
     "infeasible.smallest": "smallest relaxation: {relax:; } (with {plan})",
     "infeasible.relax": "relax {metric} {op} {old} to {op} {new} ({percent:+.1f} %)",
     "corner.accuracy": "accuracy",
@@ -134,6 +137,15 @@ TEMPLATES: dict[str, str] = {
         "a lighter architecture or other hardware may"
     ),
     "triangle.held_none": "none",
+    # issue #12: advice an expert would sign (mcm.engine.plan, mcm.engine.explain, mcm.engine.engine)
+    "why_not.ranked_worse": "its best plan ({plan}) ranks #{rank}: it makes {metrics:, } worse",
+    "infeasible.none_without_regression": (
+        "no plan meets every hard constraint in the pessimistic case without making a core or violated metric "
+        "worse ({plan} meets them, but makes {metrics:, } worse)"
+    ),
+    "plan.left_out": "not in plan {rank}: {why}",
+    "plan.left_out_give": "not in plan {rank}: {why}; give {options: }",
+    "engine.unread_fact": "{fact} is read by no rule of these rules: giving it changes nothing",
 }
 
 ENGLISH = Catalogue("en", TEMPLATES)

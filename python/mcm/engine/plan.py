@@ -14,18 +14,25 @@ optimize loop measures after each step and asks again.
 constraint is violated now, a core metric of the scenario, or a constrained metric that some applicable technique
 may worsen (accuracy, typically). Subsets of at most ``max_steps`` candidates are enumerated depth first without
 excluded pairs. A plan is extended only by techniques that may improve a constraint it still misses
-pessimistically, and a plan that meets every constraint (hard and soft) is not extended. (So a technique that
+pessimistically; a plan that meets every constraint (hard and soft) is not extended, nor one with a regression
+(every extension keeps it, see **Ranking**: so a plan with a step that makes a watched metric worse is listed
+alone, and longer ones only start from plans without). (So a technique that
 only repairs what a later step breaks is found when it comes later in the step order, as a technique of no known
-stage does: it is placed last.) A plan's steps run in a fixed order: the decision tables' recommended techniques
-first (in their order), then by stage (architecture/distillation → pruning → quantization → compile/runtime), then
-by name.
+stage does: it is placed last.) A plan's steps run in the order
+they can be built in: by stage (architecture/distillation → pruning → quantization → compile/runtime → other), then
+by name. A recommended technique does not jump that order (TensorRT compiles the model that INT8 quantized and
+pruning thinned); its recommendation counts in the ranking instead.
 
 **Ranking.** A plan that meets every hard constraint is dropped when a smaller plan inside it meets them too and
 at least as many soft ones ("do no more than needed", the reference's step 4). The empty plan ("no change") is
-listed only when it is feasible or nothing else is. The rest rank by: hard constraints met pessimistically (then
-fewest violated, smallest total shortfall relative to the limits); soft constraints met; recommended techniques
-included; core-metric gain (pessimistic, as a combined factor in steps of √2); accuracy risk (worst-case accuracy
-loss, from a nominal 100 % when accuracy is not measured); total difficulty; length; names.
+listed only when it is feasible or nothing else is. The rest rank by: no regression (a plan with a step whose
+pessimistic prediction is worse than before it, the measured value for the first step, on a metric whose
+constraint is violated now or on a core metric ranks below every plan without one, feasible or not: an expert does
+not sign a plan that makes what matters worse; accuracy and accuracy_drop are left to the accuracy risk and the
+limits, and a relative change within 1e-9 is noise, not a regression); hard constraints met pessimistically (then fewest violated, smallest total shortfall
+relative to the limits); soft constraints met; recommended techniques included; core-metric gain (pessimistic, as
+a combined factor in steps of √2); accuracy risk (worst-case accuracy loss, from a nominal 100 % when accuracy is
+not measured); total difficulty; length; names.
 
 **Caching.** What does not depend on the measured numbers — which metrics are tracked, the limits and their
 tests, each technique's effect vector and the directions it can move them, the candidate order — is cached per
@@ -46,6 +53,7 @@ from mcm import metrics
 from mcm.engine.decision import CheckStatus, Plan, PlanCheck, PlanStep, PredictedRange
 from mcm.engine.evaluate import COMPARISONS
 from mcm.engine.facts import Facts, Limit
+from mcm.engine.messages import Message
 from mcm.engine.techniques import STAGES, Change, Resolved
 
 #: Core-metric gains are compared in steps of a combined factor of √2: a smaller predicted edge is noise next to
@@ -53,9 +61,13 @@ from mcm.engine.techniques import STAGES, Change, Resolved
 _GAIN_STEP = math.log(2.0) / 2
 #: One effect on tracked metric ``index``: (index, is a factor, low, high).
 _Vector = tuple[tuple[int, bool, float, float], ...]
+#: Relative change of a watched metric within which a plan does not make it worse (floating-point noise).
+_REGRESSION_TOLERANCE = 1e-9
 #: A vector split for speed: plain factors (index, low, high) on metrics valid on [0, inf), and the rest.
 _Step = tuple[tuple[tuple[int, float, float], ...], _Vector]
 _KEY = operator.attrgetter("key")
+#: The metrics no step of a plan may make worse: (index, lower is better).
+_Watched = tuple[tuple[int, bool], ...]
 _Apply = Callable[[list[float], list[float], _Step], tuple[list[float], list[float]]]
 _CACHE_SIZE = 512
 
@@ -237,8 +249,9 @@ class Prepared:
     excluded: tuple[int, ...]
     no_gain: tuple[str, ...]
     targets: tuple[tuple[str, bool], ...]
-    #: Each candidate as the search adds it: ``(step, name, difficulty, recommended (0/1), excluded)``.
-    moves: tuple[tuple[_Step, str, int, int, int], ...]
+    #: Each candidate as the search adds it: ``(step, name, difficulty, recommended (0/1), excluded, combined)``;
+    #: ``combined``: ``(bit of a candidate, step)`` pairs, the step to take when the plan has that one already.
+    moves: tuple[tuple[_Step, str, int, int, int, tuple[tuple[int, _Step], ...]], ...]
     #: Violated limits (bits) -> the candidates (bits) that may improve one of them.
     helpers: _Helpers = field(compare=False, repr=False)
 
@@ -256,22 +269,25 @@ def _prepare(
 ) -> Prepared:
     """The candidates in step order and what the search needs of them (see the module docstring, **Search**);
     ``violated``: the limits the model misses now (bits)."""
-    order = {name: i for i, name in enumerate(dict.fromkeys(recommended))}
+    chosen = frozenset(recommended)
     moved = []
     fragile = 0
     for r in resolved:
         if r.applies.status == "yes":
             vector = layout.vector(r.effects)
             better, worse, core = layout.directions(vector)
+            for effects in r.combined.values():  # what it may do in combination counts too
+                more, less, moves_core = layout.directions(layout.vector(effects))
+                better, worse, core = better | more, worse | less, core or moves_core
             fragile |= worse
             moved.append(
-                SearchCandidate(r, r.name, vector, layout.split(vector), r.name in order, better, worse, core)
+                SearchCandidate(
+                    r, r.name, vector, layout.split(vector), r.name in chosen, better, worse, core
+                )
             )
     wanted = violated | fragile
     usable = [c for c in moved if c.better & wanted or c.moves_core]
-    usable.sort(
-        key=lambda c: (0, order[c.name], "") if c.recommended else (1, c.resolved.compiled.stage, c.name)
-    )
+    usable.sort(key=lambda c: (c.resolved.compiled.stage, c.name))
     index = {c.name: i for i, c in enumerate(usable)}
     excluded = tuple(sum(1 << index[x] for x in c.resolved.compiled.excludes if x in index) for c in usable)
     aims = [(s.limit.metric, s.upper) for k, s in enumerate(layout.limits) if wanted >> k & 1]
@@ -279,13 +295,29 @@ def _prepare(
     targets = tuple(dict.fromkeys(aims))
     no_gain = tuple(c.name for c in moved if c.name not in index)
     moves = tuple(
-        (c.step, c.name, c.resolved.compiled.difficulty, int(c.recommended), exclusions)
+        (
+            c.step,
+            c.name,
+            c.resolved.compiled.difficulty,
+            int(c.recommended),
+            exclusions,
+            _combined(layout, c, index),
+        )
         for c, exclusions in zip(usable, excluded, strict=True)
     )
     improvers = tuple(
         sum(1 << j for j, c in enumerate(usable) if c.better >> k & 1) for k in range(len(layout.limits))
     )
     return Prepared(tuple(usable), excluded, no_gain, targets, moves, _Helpers(improvers))
+
+
+def _combined(layout: Layout, c: SearchCandidate, index: Mapping[str, int]) -> tuple[tuple[int, _Step], ...]:
+    """A candidate's steps in combination (``with T``), for each T among the candidates (which precede it)."""
+    return tuple(
+        (1 << index[partner], layout.split(layout.vector(effects)))
+        for partner, effects in c.resolved.combined.items()
+        if partner in index
+    )
 
 
 class Node(NamedTuple):
@@ -331,6 +363,27 @@ class SearchResult:
     nodes: tuple[Node, ...]
     ranked: tuple[Node, ...]
     truncated: bool
+    #: The metrics no step of a plan may make worse (see the module docstring, **Ranking**).
+    watched: _Watched = ()
+
+    @functools.cached_property
+    def by_mask(self) -> dict[int, Node]:
+        """The explored plans by mask (every prefix of an explored plan was explored before it)."""
+        return {n.mask: n for n in self.nodes}
+
+    def regressions(self, node: Node) -> tuple[str, ...]:
+        """The watched metrics that some step of this plan makes worse pessimistically (see **Ranking**)."""
+        by_mask, names = self.by_mask, self.layout.metrics
+        found: dict[str, None] = {}
+        before, mask = by_mask.get(0), 0
+        for j in node.steps:
+            mask |= 1 << j
+            at = by_mask.get(mask)
+            if before is None or at is None:
+                break
+            found.update((names[i], None) for i, lower in self.watched if _worse(before, at, i, lower))
+            before = at
+        return tuple(found)
 
 
 def search(
@@ -358,33 +411,35 @@ def search(
             violated |= 1 << k
     prepared = cache.prepare(layout, resolved, tuple(recommended), violated)
     apply = layout.stepper(base if linked and base is not None else 0.0)
-    nodes, truncated = _explore(layout, prepared, start, apply, bounds)
+    watched = _watched(layout, violated)
+    nodes, truncated = _explore(layout, prepared, start, watched, apply, bounds)
     by_mask = {n.mask: n for n in nodes}
     ranked = _rank(layout, nodes, by_mask, truncated)
     plans = tuple(
         _plan(layout, prepared, by_mask, n, rank) for rank, n in enumerate(ranked[: bounds.max_plans], 1)
     )
-    return SearchResult(plans, layout, prepared, tuple(nodes), tuple(ranked), truncated)
+    return SearchResult(plans, layout, prepared, tuple(nodes), tuple(ranked), truncated, watched)
 
 
 def _explore(
-    layout: Layout, prepared: Prepared, start: list[float], apply: _Apply, bounds: Bounds
+    layout: Layout, prepared: Prepared, start: list[float], watched: _Watched, apply: _Apply, bounds: Bounds
 ) -> tuple[list[Node], bool]:
     """Depth-first enumeration from the empty plan (see the module docstring, **Search**), each plan scored as it
-    is made. Returns the nodes in the order explored and whether ``max_nodes`` cut the search short."""
-    node = _scorer(layout, start)
+    is made (``watched``: from :func:`_watched`). Returns the nodes in the order explored and whether ``max_nodes``
+    cut the search short."""
+    node = _scorer(layout, start, watched)
     moves, helpers = prepared.moves, prepared.helpers
     max_steps, max_nodes = bounds.max_steps, bounds.max_nodes
     nodes: list[Node] = []
-    stack = [node(0, (), (), start, start, 0, 0, 0)]
+    stack = [node(0, (), (), start, start, 0, 0, 0, None)]
     while stack:
         if len(nodes) >= max_nodes:
             return nodes, True
         plan = stack.pop()
         nodes.append(plan)
         steps = plan.steps
-        if not plan.violated or len(steps) >= max_steps:
-            continue
+        if not plan.violated or len(steps) >= max_steps or plan.key[0]:
+            continue  # met, long enough, or a regression (which every extension keeps: see **Ranking**)
         # One step more: a candidate after its last step, not excluded by its steps, that may improve a limit
         # it misses (so each subset is made once, and only when it may help).
         after = (1 << (steps[-1] + 1)) - 1 if steps else 0
@@ -393,30 +448,38 @@ def _explore(
             bit = allowed & -allowed
             allowed ^= bit
             j = bit.bit_length() - 1
-            step, name, difficulty, recommended, excludes = moves[j]
+            step, name, difficulty, recommended, excludes, combined = moves[j]
+            for partner, alternative in combined:
+                if plan.mask & partner:
+                    step = alternative
+                    break
             lo, hi = apply(plan.lo, plan.hi, step)
             stack.append(
                 node(plan.mask | bit, (*steps, j), (*plan.names, name), lo, hi, plan.difficulty + difficulty,
-                     plan.recommended + recommended, plan.forbidden | excludes)
+                     plan.recommended + recommended, plan.forbidden | excludes, plan)
             )  # fmt: skip
     return nodes, False
 
 
-#: Makes a scored :class:`Node` from its fields up to ``recommended`` and ``forbidden``.
-_MakeNode = Callable[[int, tuple[int, ...], tuple[str, ...], list[float], list[float], int, int, int], Node]
+#: Makes a scored :class:`Node` from its fields up to ``recommended``, ``forbidden`` and the plan it extends.
+_MakeNode = Callable[
+    [int, tuple[int, ...], tuple[str, ...], list[float], list[float], int, int, int, Node | None], Node
+]
 
 
-def _scorer(layout: Layout, start: list[float]) -> _MakeNode:
+def _scorer(layout: Layout, start: list[float], watched: _Watched) -> _MakeNode:
     """A function that scores a plan's final intervals into a :class:`Node` (the ranking of the module
-    docstring). Scoring is most of an advise call: what does not depend on the plan is decided here, once."""
+    docstring; ``watched``: the metrics it must not make worse, from :func:`_watched`). Scoring is most of an
+    advise call: what does not depend on the plan is decided here, once."""
     hard, soft = layout.hard_tests, layout.soft_tests
+    tolerance = _REGRESSION_TOLERANCE
     core = [(i, lower, start[i]) for i, lower in layout.core if start[i] > 0.0]
     accuracy = layout.accuracy
     start_accuracy = start[accuracy]
     log, floor, gain_step, new = math.log, math.floor, _GAIN_STEP, tuple.__new__
 
     def node(mask: int, steps: tuple[int, ...], names: tuple[str, ...], lo: list[float], hi: list[float],
-             difficulty: int, recommended: int, forbidden: int) -> Node:  # fmt: skip
+             difficulty: int, recommended: int, forbidden: int, parent: Node | None) -> Node:  # fmt: skip
         violated = violations = met_soft = 0
         shortfall = 0.0
         for bit, i, upper, holds, threshold, limit, scale in hard:
@@ -440,14 +503,50 @@ def _scorer(layout: Layout, start: list[float]) -> _MakeNode:
         risk = start_accuracy - lo[accuracy]
         if risk < 0.0:
             risk = 0.0
+        # a regression: this step makes a watched metric worse (see _worse; a plan with one is not extended)
+        regress = False
+        if parent is not None:
+            before_lo, before_hi = parent.lo, parent.hi
+            for i, lower in watched:
+                if lower:
+                    before = before_hi[i]
+                    if hi[i] - before > (before if before >= 0.0 else -before) * tolerance:
+                        regress = True
+                        break
+                else:
+                    before = before_lo[i]
+                    if before - lo[i] > (before if before >= 0.0 else -before) * tolerance:
+                        regress = True
+                        break
         gain_steps = floor(gain / gain_step + 1e-9)
-        key = (violations > 0, violations, shortfall, -met_soft, -recommended, -gain_steps, risk, difficulty,
-               len(steps), names)  # fmt: skip
+        key = (regress, violations > 0, violations, shortfall, -met_soft, -recommended, -gain_steps, risk,
+               difficulty, len(steps), names)  # fmt: skip
         # Node(...) without NamedTuple.__new__'s argument handling (a third of the cost of making one)
         return new(Node, (mask, steps, names, lo, hi, difficulty, recommended, violated, violations, shortfall,
                           met_soft, gain, risk, key, forbidden))  # fmt: skip
 
     return node
+
+
+def _watched(layout: Layout, violated: int) -> _Watched:
+    """The metrics no step may make worse, as ``(index, lower is better)``: those whose constraint is violated now
+    (``violated``: bits) and the core ones, but accuracy and accuracy_drop (the accuracy risk and the limits weigh
+    them)."""
+    indices = [s.index for k, s in enumerate(layout.limits) if violated >> k & 1]
+    indices += [i for i, _ in layout.core]
+    return tuple(
+        (i, layout.lower_better[i])
+        for i in dict.fromkeys(indices)
+        if i < layout.shown and layout.metrics[i] not in ("accuracy", "accuracy_drop")
+    )
+
+
+def _worse(before: Node, after: Node, i: int, lower: bool) -> bool:
+    """Whether the step from ``before`` to ``after`` makes metric ``i`` worse pessimistically, beyond a relative
+    :data:`_REGRESSION_TOLERANCE` (the scorer inlines this test)."""
+    if lower:
+        return after.hi[i] - before.hi[i] > abs(before.hi[i]) * _REGRESSION_TOLERANCE
+    return before.lo[i] - after.lo[i] > abs(before.lo[i]) * _REGRESSION_TOLERANCE
 
 
 def _rank(layout: Layout, nodes: list[Node], by_mask: Mapping[int, Node], truncated: bool) -> list[Node]:
@@ -502,7 +601,7 @@ def _predicted(
 
 
 def _plan(layout: Layout, prepared: Prepared, by_mask: Mapping[int, Node], node: Node, rank: int) -> Plan:
-    steps = []
+    steps: list[PlanStep] = []
     mask = 0
     shown = layout.metrics[: layout.shown]
     lower = layout.lower_better
@@ -511,7 +610,8 @@ def _plan(layout: Layout, prepared: Prepared, by_mask: Mapping[int, Node], node:
         at = by_mask[mask]
         c = prepared.candidates[i]
         stage = STAGES[c.resolved.compiled.stage]
-        steps.append(PlanStep(c.name, stage, c.recommended, c.resolved.caveats, _predicted(at, shown, lower)))
+        notes = c.resolved.caveats + _combination_note(c, node.names[: len(steps)])
+        steps.append(PlanStep(c.name, stage, c.recommended, notes, _predicted(at, shown, lower)))
     checks = []
     optimistic_ok = not layout.unknown_hard
     for spec in layout.limits:
@@ -537,6 +637,17 @@ def _plan(layout: Layout, prepared: Prepared, by_mask: Mapping[int, Node], node:
         node.risk,
         node.difficulty,
     )
+
+
+def _combination_note(c: SearchCandidate, before: Sequence[str]) -> tuple[str, ...]:
+    """The note of the combination a step takes (the first ``with T`` whose T the plan applied before it)."""
+    if not c.resolved.combined:
+        return ()
+    for w in c.resolved.compiled.technique.combinations:
+        if w.technique.name in before and w.technique.name in c.resolved.combined:
+            note = Message("technique.combined", technique=w.technique.name)
+            return (Message("technique.because", text=note, reason=w.reason) if w.reason else note,)
+    return ()
 
 
 __all__ = [

@@ -3,8 +3,11 @@
 A test's ``given`` facts (``measured``, ``baseline``, ``constraint``, ``env``, ``data``) are the only facts (with
 those derived from them); a given ``constraint.M`` replaces the scenario's limit on M, keeping its operator (at
 most / at least by the metric's direction when the scenario has none). The test's decision table runs alone.
+The rules' ``derive`` and ``assume`` statements supply facts as they do for ``mcm advise``.
 ``expect recommend T, ...`` holds when the table recommends exactly those techniques (in any order; ``none``:
-nothing). With ``via R`` it is about that rule: R fired, and the techniques it contributes (those of its list that
+nothing). ``expect plan T, ... [meets|misses]`` is about the whole answer: the top plan of ``mcm advise`` on these
+facts (every table of the scenario, then plan search) has exactly these steps in this order, and meets (or misses)
+every hard constraint pessimistically when the test says which. With ``via R`` it is about that rule: R fired, and the techniques it contributes (those of its list that
 can be used here) are exactly T, ... — so under ``collect`` each rule can be checked on its own. Coverage counts
 the rules whose condition held (``fired`` or ``inapplicable``) in at least one test, over all rules of all
 decision tables.
@@ -20,7 +23,7 @@ from mcm.engine.decision import TraceEntry
 from mcm.engine.engine import Engine
 from mcm.engine.facts import Facts, FactValue, Limit, merge_limits, scenario_limits
 from mcm.exceptions import AdviceError
-from mcm.rules.ast import Boolean, Quantity, String, Test
+from mcm.rules.ast import Boolean, Quantity, Scenario, String, Test
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +127,7 @@ def run_tests(engine: Engine) -> TestReport:
 
 
 def _run(engine: Engine, table: CompiledTable, test: Test) -> tuple[TestResult, tuple[TraceEntry, ...]]:
-    facts = facts_of_test(engine, table, test)
+    facts = engine.supply(facts_of_test(engine, table, test))
     resolved = {r.name: r for r in engine.resolve(facts)}
     trace, recs, _ = engine.run_table(table, facts, tuple(resolved.values()))
 
@@ -143,6 +146,8 @@ def _run(engine: Engine, table: CompiledTable, test: Test) -> tuple[TestResult, 
             failures.append(f"expected via rule {expect.via.name}, which is {status}")
         else:
             failures.extend(_compare(want, usable(entry), f"rule {expect.via.name} recommends"))
+    if test.plans:
+        failures.extend(_plans(engine, engine.ruleset.scenarios.get(table.decide.scenario.name), facts, test))
     fired = tuple(e.rule for e in trace if e.status == "fired")
     result = TestResult(
         test.name,
@@ -154,6 +159,27 @@ def _run(engine: Engine, table: CompiledTable, test: Test) -> tuple[TestResult, 
         fired,
     )
     return result, trace
+
+
+def _plans(engine: Engine, scenario: Scenario | None, facts: Facts, test: Test) -> list[str]:
+    """Failures of ``expect plan``: the top plan of the whole decision (every table of the scenario, plan
+    search), its steps in order, and whether it meets every hard constraint when the test says."""
+    decision = engine.decide(facts, scenario)
+    top = decision.plans[0] if decision.plans else None
+    got = top.techniques if top is not None else ()
+    failures = []
+    for expect in test.plans:
+        want = tuple(i.name for i in expect.techniques)
+        if want != got:
+            failures.append(
+                f"expected plan {' → '.join(want) or 'none'}; the top plan is {' → '.join(got) or 'none'}"
+            )
+        elif expect.meets is not None and top is not None and top.feasible != expect.meets:
+            verdict = "meets" if top.feasible else "misses"
+            failures.append(
+                f"expected plan {' → '.join(want) or 'none'} to {'meet' if expect.meets else 'miss'} the hard constraints; it {verdict} them"
+            )
+    return failures
 
 
 def _compare(want: list[str], got: list[str], what: str) -> list[str]:

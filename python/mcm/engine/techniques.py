@@ -7,50 +7,43 @@
   condition is unknown widens the effect to the hull of both ranges (the prediction stays sound either way).
 - **Derived effects**: a technique states each metric it affects. Where it states ``latency_ms`` as a factor but
   not a latency percentile, the percentile scales alike; where it does not state ``throughput_qps`` / ``fps``,
-  they scale by the inverse factor (``latency × [0.25, 0.5]`` → ``throughput × [2, 4]``). An accuracy shift
-  implies the opposite shift of ``accuracy_drop`` and vice versa.
-- **Stage**: plans run architecture/distillation → pruning → quantization → compile/runtime (the reference's
-  procedure). The language has no stage yet, so it is read from the technique's name (:func:`stage_of`).
+  they scale by the inverse factor (``latency × [0.25, 0.5]`` → ``throughput × [2, 4]``); energy per inference
+  follows latency times the power factor it states, and unstated power follows latency (the average at a fixed
+  frame rate); cost per day and per million inferences follow 1 / throughput (at a fixed load). An accuracy
+  shift implies the opposite shift of ``accuracy_drop`` and vice versa.
+- **Stage**: plans run architecture → pruning → quantization → compile (the reference's procedure), as each
+  technique declares (``stage NAME``); a technique that declares none comes last (``other``).
+- **Combinations**: ``with T { effect ... }`` gives the effects in a plan that applies T first (the first such T
+  written wins), replacing the technique's own metric by metric, after its caveats.
+- **Assumptions**: a requirement or caveat that reads a fact the rules assumed (``assume``, the user did not give it)
+  adds a note saying so to the technique's notes, so every plan step that rests on it says what it assumes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
 from mcm import metrics
 from mcm.engine.decision import WhyNot, WhyNotReason
-from mcm.engine.evaluate import Condition, EvalError, FactMap, Outcome, compile_condition
+from mcm.engine.evaluate import Condition, EvalError, FactMap, Outcome, compile_condition, fact_paths
 from mcm.engine.messages import Message
+from mcm.rules import ast
 from mcm.rules.ast import Caveat, Effect, Requirement, Technique
 
-#: The procedure's stages, in plan order.
-STAGES = ("architecture", "pruning", "quantization", "runtime", "other")
-#: Name-token prefixes that place a technique in a stage (first matching token wins).
-_STAGE_WORDS: tuple[tuple[str, int], ...] = (
-    ("distill", 0), ("arch", 0), ("lightweight", 0), ("light", 0), ("mobilenet", 0), ("efficientnet", 0),
-    ("tiny", 0), ("nas", 0), ("prun", 1), ("sparse", 1), ("sparsity", 1), ("qat", 2), ("quant", 2), ("int8", 2),
-    ("int4", 2), ("fp16", 2), ("bf16", 2), ("fp8", 2), ("half", 2), ("tensorrt", 3), ("trt", 3), ("onnx", 3),
-    ("ort", 3), ("openvino", 3), ("tflite", 3), ("tvm", 3), ("compile", 3), ("graph", 3), ("runtime", 3),
-    ("fusion", 3), ("batch", 3), ("coreml", 3), ("ncnn", 3),
-)  # fmt: skip
+#: The procedure's stages, in plan order; ``other`` holds the techniques that declare none.
+STAGES = (*ast.STAGES, "other")
 _PERCENTILES = tuple(p.metric for p in metrics.PERCENTILES)
 _INVERSE = ("throughput_qps", "fps")
+_NO_COMBINATIONS: Mapping[str, Mapping[str, Change]] = MappingProxyType({})
+#: Costs that follow 1 / throughput at a fixed load.
+_COSTS = ("cost_usd_per_day", "cost_usd_per_million")
 
 #: ``(kind, low, high)``: new = old × [low, high] (``scale``) or old + [low, high] (``shift``).
 Change = tuple[Literal["scale", "shift"], float, float]
 Applies = Literal["yes", "no", "unknown", "error"]
-
-
-def stage_of(name: str) -> int:
-    """The stage index of a technique by its name's tokens (``int8_static`` → quantization); unknown → other."""
-    for token in name.lower().split("_"):
-        for word, stage in _STAGE_WORDS:
-            if token.startswith(word):
-                return stage
-    return len(STAGES) - 1
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -60,6 +53,8 @@ class CompiledTechnique:
     technique: Technique
     stage: int
     requires: tuple[tuple[Requirement, Condition], ...]
+    #: The facts the requirements and caveats read (an assumed one among them is noted on the resolution).
+    reads: tuple[str, ...]
     caveats: tuple[tuple[Caveat, Condition], ...]
     excludes: frozenset[str]
     base: Mapping[str, Change]
@@ -112,17 +107,24 @@ class Resolved:
     warnings: tuple[str, ...] = ()
     #: Why it is left out when it does not apply (made once: resolutions are memoized).
     refusal: WhyNot | None = None
+    #: The effects in a plan that applies another technique first (``with T``), by T, in the order written.
+    combined: Mapping[str, Mapping[str, Change]] = field(default_factory=lambda: _NO_COMBINATIONS)
 
 
 def compile_technique(technique: Technique, excluded_by: frozenset[str]) -> CompiledTechnique:
     """Compile a technique; ``excluded_by`` names the techniques whose ``excludes`` list this one."""
     base = {e.metric: _change(e) for e in technique.effects}
     _derive(base)
+    requires = tuple((r, compile_condition(r.condition)) for r in technique.requires)
+    caveats = tuple((c, compile_condition(c.condition)) for c in technique.caveats)
+    stage = STAGES.index(technique.stage.name) if technique.stage is not None else len(STAGES) - 1
+    conditions = [c for _, c in requires] + [c for _, c in caveats]
     return CompiledTechnique(
         technique=technique,
-        stage=stage_of(technique.name),
-        requires=tuple((r, compile_condition(r.condition)) for r in technique.requires),
-        caveats=tuple((c, compile_condition(c.condition)) for c in technique.caveats),
+        stage=stage,
+        requires=requires,
+        reads=tuple(dict.fromkeys(path for c in conditions for path in fact_paths(c.expr))),
+        caveats=caveats,
         excludes=frozenset(i.name for i in technique.excludes) | excluded_by,
         base=MappingProxyType(base),
         name=technique.name,
@@ -155,19 +157,26 @@ def applicability(compiled: CompiledTechnique, facts: FactMap) -> Applicability:
     return Applicability("yes")
 
 
-def resolve(compiled: CompiledTechnique, facts: FactMap) -> Resolved:
-    """Applicability and, for an applicable technique, its effects under these facts."""
+def resolve(
+    compiled: CompiledTechnique, facts: FactMap, assumed: Mapping[str, str] | None = None
+) -> Resolved:
+    """Applicability and, for an applicable technique, its effects under these facts; ``assumed``: the facts among
+    them that the rules assumed, with why (see :func:`mcm.engine.supplied.supply`)."""
     applies = applicability(compiled, facts)
     if applies.status != "yes":
         return Resolved(
             compiled, applies, compiled.base, compiled.name, refusal=_refusal(compiled.name, applies)
         )
-    if not compiled.caveats:
-        return Resolved(compiled, applies, compiled.base, compiled.name)
+    notes: list[str] = [
+        Message("technique.assumes", fact=path, value=_shown(facts[path]), reason=assumed[path])
+        for path in compiled.reads
+        if assumed and path in assumed
+    ]
+    if not compiled.caveats and not compiled.technique.combinations:
+        return Resolved(compiled, applies, compiled.base, compiled.name, tuple(notes))
     effects = {e.metric: _change(e) for e in compiled.technique.effects}
     undecided: dict[str, list[Change]] = {}
     decided: set[str] = set()
-    notes: list[str] = []
     warnings: list[str] = []
     for caveat, condition in compiled.caveats:
         try:
@@ -201,10 +210,39 @@ def resolve(compiled: CompiledTechnique, facts: FactMap) -> Resolved:
                 undecided.setdefault(effect.metric, []).append(_change(effect))
     for metric, changes in undecided.items():
         effects[metric] = _hull([effects.get(metric) or _identity(changes[0][0]), *changes], warnings)
-    _derive(effects)
+    combined = {
+        w.technique.name: _derived({**effects, **{e.metric: _change(e) for e in w.effects}})
+        for w in compiled.technique.combinations
+    }
     return Resolved(
-        compiled, applies, MappingProxyType(effects), compiled.name, tuple(notes), tuple(warnings)
+        compiled,
+        applies,
+        _derived(effects),
+        compiled.name,
+        tuple(notes),
+        tuple(warnings),
+        combined=MappingProxyType(combined),
     )
+
+
+def _derived(effects: dict[str, Change]) -> Mapping[str, Change]:
+    """``effects`` with the effects they imply (:func:`_derive`), read-only."""
+    _derive(effects)
+    return MappingProxyType(effects)
+
+
+def _shown(value: object) -> str:
+    """A fact's value as the rules write it: ``true``, ``"gpu"``, ``4``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return (
+        f'"{value}"' if isinstance(value, str) else f"{value:g}" if isinstance(value, float) else str(value)
+    )
+
+
+def _product(a: Change, b: Change) -> Change:
+    """Two factors applied one after the other (both ``scale``, low ends and high ends multiplied)."""
+    return ("scale", a[1] * b[1], a[2] * b[2])
 
 
 def _refusal(name: str, applies: Applicability) -> WhyNot:
@@ -239,6 +277,17 @@ def _derive(effects: dict[str, Change]) -> None:
         if latency[1] > 0:
             for name in _INVERSE:
                 effects.setdefault(name, ("scale", 1.0 / latency[2], 1.0 / latency[1]))
+        # energy per inference is power × time: it follows latency (and the power the technique states, if any);
+        # at a fixed frame rate the average power follows the energy per inference
+        power = effects.get("power_w")
+        energy = _product(latency, power) if power is not None and power[0] == "scale" else latency
+        effects.setdefault("energy_mj", energy)
+        effects.setdefault("power_w", latency)
+    throughput = effects.get("throughput_qps")
+    if throughput is not None and throughput[0] == "scale" and throughput[1] > 0:
+        # at a fixed load, the machines needed (and so the serving cost) follow 1 / throughput
+        for name in _COSTS:
+            effects.setdefault(name, ("scale", 1.0 / throughput[2], 1.0 / throughput[1]))
     accuracy, drop = effects.get("accuracy"), effects.get("accuracy_drop")
     if accuracy is not None and accuracy[0] == "shift" and drop is None:
         effects["accuracy_drop"] = ("shift", -accuracy[2], -accuracy[1])
@@ -255,5 +304,4 @@ __all__ = [
     "applicability",
     "compile_technique",
     "resolve",
-    "stage_of",
 ]

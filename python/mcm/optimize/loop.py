@@ -210,8 +210,10 @@ class _Loop:
 
     def _step(self, technique: str, source: str, parent: Candidate) -> Candidate:
         """Apply ``technique`` on ``parent``: ONNX-level steps on its file; weight-level steps on its PyTorch
-        stage, then the parent's ONNX-level steps again on the new export (quantize → prune → quantize)."""
-        on_torch = technique in techniques.ON_TORCH
+        stage, then the parent's ONNX-level steps again on the new export (quantize → prune → quantize); which is
+        which, the rules say (``acts_on torch``)."""
+        declared = self.advisor.engine.ruleset.techniques[technique].acts_on
+        on_torch = declared is not None and declared.name == "torch"
         head, tail = parent.chain[: parent.torch_len], parent.chain[parent.torch_len :]
         chain = (*head, technique, *tail) if on_torch else (*parent.chain, technique)
         cand = Candidate(" + ".join(chain), chain, None, "failed", source=source)
@@ -284,7 +286,7 @@ class _Loop:
             measured=cand.metrics,
             baseline=self.baseline.metrics,
             constraints=self.opts.constraints,
-            env=self.env,
+            detected=self.env,
             data={"calibration": self.ctx.calib is not None, "training": self.ctx.train is not None},
         )
         cand.constraints = [c.to_dict() for c in decision.constraints]

@@ -36,8 +36,6 @@ TECHNIQUES: dict[str, Apply] = {
     "pruning": _torch("pruning"),
     "distillation": _torch("distillation"),
 }
-#: Techniques that change the PyTorch model (and so must come before those on the ONNX file).
-ON_TORCH = frozenset({"structured_pruning", "pruning", "distillation"})
 #: Techniques the rules know that mcm does not apply by itself, and why.
 NOT_AUTOMATED = {
     "lightweight_arch": "a new architecture is a design choice: not applied automatically",

@@ -2,9 +2,10 @@
 Markdown (:func:`markdown`), plus the plan table the TUI shows (:func:`plan_rows`).
 
 What to say is decided once, in :func:`outline`; the two writers only choose the markup. The engine's texts
-(why-not, warnings, trace explanations and notes, the infeasibility) are written in the chosen language by
-:func:`mcm.present.messages.render`. Names, reasons, messages and positions come from rules files and arguments:
-each goes through :mod:`mcm.sanitize` (``inline`` for the terminal, ``markdown`` for Markdown) where it is written.
+(why-not, warnings, trace explanations and notes, why plan 1 leaves a recommendation out, plan-step caveats, the
+infeasibility) are written in the chosen language by :func:`mcm.present.messages.render`, whole (never cut).
+Names, reasons, messages and positions come from rules files and arguments: each goes through :mod:`mcm.sanitize`
+(``inline`` for the terminal, ``markdown`` for Markdown) where it is written.
 """
 
 from __future__ import annotations
@@ -116,7 +117,8 @@ Line = tuple[Span, ...]
 
 class Section(NamedTuple):
     """A heading (empty for the title block) and what stands under it: lines (with sub-lines under line i in
-    ``details``), then an optional table. (NamedTuples: `mcm advise` imports this module on every run.)"""
+    ``details``), then an optional table, then ``notes`` under the table (a plan's caveats). (NamedTuples: `mcm
+    advise` imports this module on every run.)"""
 
     heading: str
     tone: str = "cyan"
@@ -124,6 +126,7 @@ class Section(NamedTuple):
     details: Mapping[int, Sequence[Line]] = MappingProxyType({})
     table: tuple[list[str], list[list[str]]] | None = None
     bullets: bool = True
+    notes: Sequence[Line] = ()
 
 
 def interval_text(metric: str, optimistic: float, pessimistic: float) -> str:
@@ -218,13 +221,16 @@ def _trace(decision: Decision, lang: Lang, h: dict[str, str]) -> Section:
         under += [(Span(render(note, lang), tone="yellow"),)] if note else []
         if under:
             details[len(lines) - 1] = under
+    left_out = decision.left_out if decision.recommendations else {}
     for r in decision.recommendations:
+        why = left_out.get(r.technique)
         lines.append(
             (
                 Span("→"),
                 Span(h["recommend"]),
                 Span(r.technique, "strong"),
                 Span(f"— {r.reason}"),
+                Span(f"({render(why, lang)})" if why else "", tone="yellow"),
                 Span(f"{r.table}.{r.rule}", "name"),
                 Span(r.pos, "dim"),
             )
@@ -239,22 +245,46 @@ def _plans(decision: Decision, lang: Lang, h: dict[str, str], every_plan_table: 
     shown = plan_metrics(decision)
     heads = [h["step"], *(label(m, lang) for m in shown)]
     tabled = decision.plans if every_plan_table else decision.plans[:1]
+    said: set[str] = set()
     out = [
         Section(
             f"{h['plan']} {plan.rank}: {' → '.join(plan.techniques) or '—'}",
             lines=[(Span(*_verdict(plan.feasible, h)),)],
             table=(heads, plan_rows(decision, plan, shown, h)),
             bullets=False,
+            notes=_caveats(plan, lang, said, again=True),
         )
         for plan in tabled
     ]
     rest = decision.plans[len(tabled) :]
     if rest:
-        lines: list[Line] = [
-            (Span(f"{p.rank}. {' → '.join(p.techniques) or '—'}"), Span(f"({_verdict(p.feasible, h)[0]})"))
-            for p in rest
-        ]
-        out.append(Section(h["other_plans"], lines=lines))
+        lines: list[Line] = []
+        details: dict[int, list[Line]] = {}
+        for p in rest:
+            lines.append(
+                (
+                    Span(f"{p.rank}. {' → '.join(p.techniques) or '—'}"),
+                    Span(f"({_verdict(p.feasible, h)[0]})"),
+                )
+            )
+            caveats = _caveats(p, lang, said, again=False)
+            if caveats:
+                details[len(lines) - 1] = caveats
+        out.append(Section(h["other_plans"], lines=lines, details=details))
+    return out
+
+
+def _caveats(plan: Plan, lang: Lang, said: set[str], *, again: bool) -> list[Line]:
+    """A line for each caveat of the plan's steps (``technique: caveat``); with ``again`` false, only those of
+    techniques not in ``said`` (which collects the techniques whose caveats were given)."""
+    out: list[Line] = []
+    for step in plan.steps:
+        if step.caveats and (again or step.technique not in said):
+            out += [
+                (Span(f"{step.technique}:", "strong"), Span(render(c, lang), tone="yellow"))
+                for c in step.caveats
+            ]
+        said.add(step.technique)
     return out
 
 
@@ -277,6 +307,7 @@ def text(decision: Decision, lang: Lang, style: Style) -> str:
         if section.table is not None:
             heads, rows = section.table
             out.append(table(heads, [[inline(c) for c in r] for r in rows], style))
+        out += [f"  {write(line)}" for line in section.notes]
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 
@@ -313,6 +344,8 @@ def markdown(decision: Decision, lang: Lang) -> str:
             out.append("")
         if section.table is not None:
             out += [_markdown_table(*section.table), ""]
+        if section.notes:
+            out += [*(f"- {write(line)}" for line in section.notes), ""]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -43,6 +43,8 @@ TEMPLATES: dict[str, str] = {
     "technique.caveat_applies": "附加条件 {condition} 成立",
     "technique.caveat_may_apply": "附加条件 {condition} 可能成立（{missing:、} 未给出）",
     "technique.caveat_error": "{technique}：{pos} 处的附加条件无法求值：{reason}",
+    "technique.assumes": "假定 {fact} = {value}（未给出）：{reason}",
+    "technique.combined": "方案中已先用 {technique}",
     "technique.caveat_mixed": "某个附加条件在同一指标上混用了倍数与增量，未知情形已略去",
     # 事实与引擎
     "facts.better_side": "约束 {constraint} 限制的是 {metric} 更优的一侧",
@@ -72,6 +74,7 @@ TEMPLATES: dict[str, str] = {
     "infeasible.parts": "{parts:；}",
     "infeasible.none": "悲观估计下没有方案能满足全部硬约束",
     "infeasible.measure": "请测量 {metrics:, }（这些硬约束缺少测量值）",
+    "infeasible.supply": "请给出 {fact}（{techniques:, } 需要它，结果可能因此改变）",
     "infeasible.smallest": "最小放宽：{relax:；}（配合 {plan}）",
     "infeasible.relax": "将 {metric} {op} {old} 放宽为 {op} {new}（{percent:+.1f} %）",
     "corner.accuracy": "精度",
@@ -87,6 +90,14 @@ TEMPLATES: dict[str, str] = {
     "triangle.relax_one": "不可能三角（精度、延迟、资源：三选二）：三者都被约束；请放宽其中一个",
     "triangle.none": "不属于三角权衡（受约束：{held:, }）：已知技术达不到限制；更轻量的架构或其他硬件或许可以",
     "triangle.held_none": "无",
+    # 问题 #12：专家愿意签字的建议
+    "why_not.ranked_worse": "包含它的最佳方案（{plan}）排在第 {rank} 位：它会使 {metrics:、} 变差",
+    "infeasible.none_without_regression": (
+        "悲观估计下，不使核心指标或未满足的指标变差的方案都无法满足全部硬约束（{plan} 能满足，但会使 {metrics:、} 变差）"
+    ),
+    "plan.left_out": "未列入方案 {rank}：{why}",
+    "plan.left_out_give": "未列入方案 {rank}：{why}；请给出 {options: }",
+    "engine.unread_fact": "{fact} 未被这些规则中的任何规则读取：给出它不会改变任何结果",
 }
 
 CHINESE = Catalogue("zh", TEMPLATES)

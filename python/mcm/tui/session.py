@@ -26,6 +26,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, cast
 
 from mcm import metrics, units
+from mcm.engine.fact_inputs import fact_text
 from mcm.engine.facts import bound_op, metric_value, parse_env, parse_metrics
 from mcm.exceptions import FactsError, McmError, RulesError
 from mcm.present.language import Lang
@@ -160,15 +161,6 @@ def merge_rows(
     merged = {r.metric: r for r in defaults if r.metric not in gone}
     merged.update((r.metric, r) for r in overrides)
     return list(merged.values())
-
-
-def fact_text(value: FactValue) -> str:
-    """An env/data value as ``--env KEY=VALUE`` text that the CLI reads back to the same value."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    return value
 
 
 class Session:
@@ -480,7 +472,8 @@ class Session:
             self.scenario,
             measured=dict(self.measured),
             constraints=[r.text() for r in self.user_constraints()],
-            env=dict(self.env),
+            env={k: v for k, v in self.env.items() if k in self._user_env},
+            detected={k: v for k, v in self.env.items() if k not in self._user_env},
             data=dict(self.data),
         )
         return self.decision
