@@ -65,7 +65,7 @@ def test_worked_example_without_a_gpu_is_different_and_explained(capsys: pytest.
         (
             "cloud",
             ["throughput_qps=220", "cost_usd_per_day=350USD/day", "accuracy=0.96"],
-            ["fp16", "tensorrt"],
+            ["fp16", "tensorrt", "batching"],
         ),
         (
             "edge",
@@ -383,3 +383,39 @@ def test_a_fact_no_rule_reads_is_warned_about(capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out
     warnings = out[out.index("Warnings") :]
     assert "env.threads is read by no rule of these rules: giving it changes nothing" in warnings
+
+
+def test_the_accuracy_path_is_reachable_from_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The accuracy before optimization, given as --set baseline.accuracy, as a --reference report, or the drop
+    itself as --set accuracy_drop: the rule that recovers accuracy fires and the plan recovers it."""
+    measured = (
+        "--scenario",
+        "mobile",
+        "--set",
+        "model_size_mb=6MB",
+        "--set",
+        "latency_ms=60ms",
+        "--set",
+        "power_w=1.5W",
+    )
+    recovery = ["distill_recovery", "better_calibration", "mixed_precision"]
+    reference = tmp_path / "before.json"
+    reference.write_text(json.dumps({"metrics": {"accuracy": 0.9}}))
+    for given in (
+        ("--set", "accuracy=84%", "--set", "baseline.accuracy=90%"),
+        ("--set", "accuracy=84%", "--reference", str(reference)),
+        ("--set", "accuracy_drop=6pp"),
+    ):
+        _, d = advise_json(capsys, *measured, *given)
+        fired = [t["rule"] for t in d["trace"] if t["status"] == "fired"]
+        assert fired == ["accuracy_dropped"], given
+        assert [r["technique"] for r in d["recommendations"]] == recovery
+    # with a hard floor of 85 % and training data, the plan that recovers it is the original as teacher
+    code, d = advise_json(
+        capsys, *measured, "--set", "accuracy=84%", "--set", "baseline.accuracy=90%",
+        "--constraint", "accuracy>=85%", "--data", "training=true",
+    )  # fmt: skip
+    assert code == 0 and d["plans"][0]["techniques"] == ["distill_recovery"]
+    assert d["plans"][0]["steps"][0]["predicted"]["accuracy"]["pessimistic"] >= 0.85

@@ -31,10 +31,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--baseline", metavar="FILE.json", help="measured metrics: an `mcm measure --format json` report"
     )
     parser.add_argument(
+        "--reference",
+        metavar="FILE.json",
+        help="the metrics before optimization (an `mcm measure` report): read as baseline.*, so that the"
+        " accuracy lost so far (accuracy_drop) is known",
+    )
+    parser.add_argument(
         "--model", metavar="MODEL", help="measure this model first (a file, or `demo`) and advise on it"
     )
     parser.add_argument(
-        "--set", action="append", metavar="METRIC=VALUE", help="a measured value, e.g. latency_ms=120ms"
+        "--set",
+        action="append",
+        metavar="METRIC=VALUE",
+        help="a measured value, e.g. latency_ms=120ms;"
+        " baseline.METRIC=VALUE for one before optimization (baseline.accuracy=94.5%%)",
     )
     parser.add_argument(
         "--constraint", action="append", metavar="'METRIC<VALUE UNIT'", help="add or override a constraint"
@@ -63,13 +73,20 @@ def run(args: argparse.Namespace) -> int:
         model_metrics, model_env = measure_for_advice(args.model)
         measured.update(model_metrics)
         detected.update(model_env)
-    measured.update(inputs.metric_values(inputs.assignments(args.set, "--set")))
+    baseline: dict[str, Any] = baseline_metrics(args.reference) if args.reference else {}
+    for key, value in inputs.metric_values(inputs.assignments(args.set, "--set")).items():
+        scope, dot, name = key.partition(".")
+        if dot and scope == "baseline":
+            baseline[name] = value
+        else:
+            measured[name if dot and scope == "measured" else key] = value
     env = inputs.assignments(args.env, "--env")  # text: the engine reads it by the fact's declared type
     decision = advisor.advise(
         args.scenario,
         measured=measured,
         constraints=args.constraint or (),
         env=env,
+        baseline=baseline,
         detected=detected,
         data=inputs.assignments(args.data, "--data"),
     )

@@ -225,7 +225,8 @@ def infeasibility(result: SearchResult, resolved: Sequence[Resolved] = ()) -> In
     for r in resolved:
         if r.applies.status == "unknown" and r.applies.outcome is not None:
             for fact in r.applies.outcome.missing:
-                waiting.setdefault(fact, []).append(r.name)
+                if fact in FACTS:  # what a user can give (env.*, data.*), not a measurement
+                    waiting.setdefault(fact, []).append(r.name)
     parts += [Message("infeasible.supply", fact=f, techniques=tuple(ts)) for f, ts in waiting.items()]
     if options:
         first = options[0]
