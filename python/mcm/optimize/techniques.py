@@ -39,6 +39,8 @@ TECHNIQUES: dict[str, Apply] = {
 #: Techniques the rules know that mcm does not apply by itself, and why.
 NOT_AUTOMATED = {
     "lightweight_arch": "a new architecture is a design choice: not applied automatically",
+    "input_downscale": "a new input size is a product decision: fine-tune at it, then run mcm optimize again",
+    "batching": "a serving setting (dynamic batching in the server): see its throughput with mcm measure --batch",
 }
 
 
