@@ -130,3 +130,26 @@ def test_a_rules_test_asserts_the_top_plan_and_its_verdict() -> None:
     assert results["a wrong verdict fails"].failures == (
         "expected plan int8 to miss the hard constraints; it meets them",
     )
+
+
+@pytest.mark.parametrize(
+    ("env", "implied"),
+    [
+        (
+            {"execution_provider": "tensorrt"},
+            {"nvidia_gpu": True, "tensorrt_available": True, "device": "gpu"},
+        ),
+        ({"execution_provider": "cuda"}, {"nvidia_gpu": True, "device": "gpu"}),
+        ({"execution_provider": "nnapi"}, {"npu": True, "device": "npu"}),
+        ({"execution_provider": "xnnpack"}, {"device": "cpu", "nvidia_gpu": False}),
+        ({"runtime": "tflite_micro"}, {"device": "mcu", "nvidia_gpu": False, "onnxruntime_available": False}),
+        ({"runtime": "tensorrt"}, {"nvidia_gpu": True, "tensorrt_available": True, "device": "gpu"}),
+    ],
+)
+def test_the_runtime_or_execution_provider_settles_the_platform(
+    shipped: Advisor, env: dict[str, str], implied: dict[str, object]
+) -> None:
+    d = shipped.advise("video", measured={"fps": 12.0, "latency_ms": 80.0}, env=env)
+    assert {k: d.facts.env.get(k) for k in implied} == implied
+    assert all(f"env.{k}" in d.facts.derived for k in implied)
+    assert not [w for w in d.warnings if "read by no rule" in w]

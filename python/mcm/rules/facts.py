@@ -34,7 +34,30 @@ class Fact:
         return f"{self.scope}.{self.name}"
 
 
-_RUNTIMES = ("onnxruntime", "tensorrt", "torch", "tflite", "openvino", "coreml", "tvm", "ncnn")
+_RUNTIMES = (
+    "onnxruntime",
+    "tensorrt",
+    "torch",
+    "tflite",
+    "tflite_micro",
+    "openvino",
+    "coreml",
+    "tvm",
+    "ncnn",
+)
+#: Where a runtime runs the graph: ONNX Runtime's execution providers, TFLite's delegates.
+_PROVIDERS = (
+    "cpu",
+    "cuda",
+    "tensorrt",
+    "openvino",
+    "coreml",
+    "directml",
+    "qnn",
+    "xnnpack",
+    "nnapi",
+    "gpu_delegate",
+)
 # fmt: off
 _FACTS = (
     Fact("env", "device", "string", "target device kind", "目标设备类型", ("cpu", "gpu", "npu", "dsp", "mcu")),
@@ -46,6 +69,8 @@ _FACTS = (
     Fact("env", "cpu_vnni", "bool", "the CPU has VNNI (fast INT8 dot products)", "CPU 支持 VNNI"),
     Fact("env", "cpu_amx", "bool", "the CPU has AMX", "CPU 支持 AMX"),
     Fact("env", "runtime", "string", "the deployment runtime", "部署运行时", _RUNTIMES),
+    Fact("env", "execution_provider", "string", "the runtime's execution provider or delegate", "执行后端/委托",
+         _PROVIDERS),
     Fact("env", "tensorrt_available", "bool", "TensorRT can be used", "可用 TensorRT"),
     Fact("env", "onnxruntime_available", "bool", "ONNX Runtime can be used", "可用 ONNX Runtime"),
     Fact("env", "openvino_available", "bool", "OpenVINO can be used", "可用 OpenVINO"),
