@@ -112,12 +112,7 @@ class Engine:
         trace: list[TraceEntry] = []
         recommendations: list[Recommendation] = []
         warnings = list(facts.warnings)
-        read = self.read_facts
-        for scope, values in (("env", given.env), ("data", given.data)):
-            for name in values:
-                path = f"{scope}.{name}"
-                if path not in read and path not in given.detected:
-                    warnings.append(Message("engine.unread_fact", fact=path))
+        warnings += self._unread(given)
         for table in self.rules.tables.get(scenario.name, ()) if scenario else ():
             entries, recs, notes = self.run_table(table, facts, resolved)
             trace.extend(entries)
@@ -165,6 +160,13 @@ class Engine:
             explain=explain,
         )
         return decision
+
+    def _unread(self, given: Facts) -> list[str]:
+        """A warning for each ``env``/``data`` fact the user gave (not one a measurement detected) that no rule
+        reads: giving it changes nothing."""
+        read, detected = self.read_facts, given.detected
+        paths = [*(f"env.{k}" for k in given.env), *(f"data.{k}" for k in given.data)]
+        return [Message("engine.unread_fact", fact=p) for p in paths if p not in read and p not in detected]
 
     def _undecided(
         self,

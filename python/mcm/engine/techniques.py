@@ -174,10 +174,31 @@ def resolve(
     ]
     if not compiled.caveats and not compiled.technique.combinations:
         return Resolved(compiled, applies, compiled.base, compiled.name, tuple(notes))
+    warnings: list[str] = []
+    effects = _caveated(compiled, facts, notes, warnings)
+    combined = {
+        w.technique.name: _derived({**effects, **{e.metric: _change(e) for e in w.effects}})
+        for w in compiled.technique.combinations
+    }
+    return Resolved(
+        compiled,
+        applies,
+        _derived(effects),
+        compiled.name,
+        tuple(notes),
+        tuple(warnings),
+        combined=MappingProxyType(combined),
+    )
+
+
+def _caveated(
+    compiled: CompiledTechnique, facts: FactMap, notes: list[str], warnings: list[str]
+) -> dict[str, Change]:
+    """The technique's own effects once its caveats are resolved (see the module docstring), noting each caveat
+    that applies or may apply in ``notes`` and each that cannot be evaluated in ``warnings``."""
     effects = {e.metric: _change(e) for e in compiled.technique.effects}
     undecided: dict[str, list[Change]] = {}
     decided: set[str] = set()
-    warnings: list[str] = []
     for caveat, condition in compiled.caveats:
         try:
             holds = condition.test(facts)
@@ -210,19 +231,7 @@ def resolve(
                 undecided.setdefault(effect.metric, []).append(_change(effect))
     for metric, changes in undecided.items():
         effects[metric] = _hull([effects.get(metric) or _identity(changes[0][0]), *changes], warnings)
-    combined = {
-        w.technique.name: _derived({**effects, **{e.metric: _change(e) for e in w.effects}})
-        for w in compiled.technique.combinations
-    }
-    return Resolved(
-        compiled,
-        applies,
-        _derived(effects),
-        compiled.name,
-        tuple(notes),
-        tuple(warnings),
-        combined=MappingProxyType(combined),
-    )
+    return effects
 
 
 def _derived(effects: dict[str, Change]) -> Mapping[str, Change]:
