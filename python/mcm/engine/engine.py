@@ -141,11 +141,12 @@ class Engine:
 
         def explain() -> Explanations:
             why = why_not(resolved, result, top)
+            waits = () if feasible else self._undecided(facts, scenario, bounds, resolved, decision)
             return (
                 why,
-                None if feasible else infeasibility(result, resolved),
+                None if feasible else infeasibility(result, resolved, waits),
                 left_out(resolved, facts.flat, recommended, why, top),
-                () if feasible else self._undecided(facts, scenario, bounds, resolved, decision),
+                waits,
             )
 
         decision = Decision(

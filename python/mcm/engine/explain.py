@@ -201,15 +201,17 @@ def hypothesis(resolved: Sequence[Resolved], facts: FactMap) -> dict[str, bool |
 # ---- infeasibility
 
 
-def infeasibility(result: SearchResult, resolved: Sequence[Resolved] = ()) -> Infeasibility:
-    """What to measure, which facts to give (techniques ``resolved`` could not use for a missing fact), what to
-    relax (smallest first) and the triangle line, for a search with no feasible plan: supplying comes before
-    relaxing."""
+def infeasibility(
+    result: SearchResult, resolved: Sequence[Resolved] = (), decides: Sequence[str] = ()
+) -> Infeasibility:
+    """What to measure, which facts to give (those of ``decides`` that techniques of ``resolved`` wait for: the
+    facts under which a plan would meet the constraints, :attr:`Decision.undecided`), what to relax (smallest
+    first) and the triangle line, for a search with no feasible plan: supplying comes before relaxing."""
     layout = result.layout
     unknown = tuple(lim.metric for lim in layout.unknown_hard)
     options = _options(result)
     # a plan may meet the hard constraints and still rank below: it makes a watched metric worse
-    feasible = next((n for n in result.ranked if n.feasible), None)
+    feasible = next((n for n in result.ranked if n.feasible and result.regressions(n)), None)
     parts: list[str] = [
         Message("infeasible.none")
         if feasible is None
@@ -225,7 +227,7 @@ def infeasibility(result: SearchResult, resolved: Sequence[Resolved] = ()) -> In
     for r in resolved:
         if r.applies.status == "unknown" and r.applies.outcome is not None:
             for fact in r.applies.outcome.missing:
-                if fact in FACTS:  # what a user can give (env.*, data.*), not a measurement
+                if fact in decides:  # a fact that would let a plan meet the constraints
                     waiting.setdefault(fact, []).append(r.name)
     parts += [Message("infeasible.supply", fact=f, techniques=tuple(ts)) for f, ts in waiting.items()]
     if options:

@@ -110,7 +110,7 @@ TEMPLATES: dict[str, str] = {
     "infeasible.parts": "{parts:; }",
     "infeasible.none": "no plan meets every hard constraint in the pessimistic case",
     "infeasible.measure": "measure {metrics:, } (hard constraints without a measured value)",
-    "infeasible.supply": "give {fact} ({techniques:, } wait for it and may change the answer)",
+    "infeasible.supply": "give {fact}: with it a plan would meet them ({techniques:, } wait for it)",
     "infeasible.smallest": "smallest relaxation: {relax:; } (with {plan})",
     "infeasible.relax": "relax {metric} {op} {old} to {op} {new} ({percent:+.1f} %)",
     "corner.accuracy": "accuracy",

@@ -74,7 +74,7 @@ TEMPLATES: dict[str, str] = {
     "infeasible.parts": "{parts:；}",
     "infeasible.none": "悲观估计下没有方案能满足全部硬约束",
     "infeasible.measure": "请测量 {metrics:, }（这些硬约束缺少测量值）",
-    "infeasible.supply": "请给出 {fact}（{techniques:, } 需要它，结果可能因此改变）",
+    "infeasible.supply": "请给出 {fact}：有了它就有方案能满足约束（{techniques:, } 需要它）",
     "infeasible.smallest": "最小放宽：{relax:；}（配合 {plan}）",
     "infeasible.relax": "将 {metric} {op} {old} 放宽为 {op} {new}（{percent:+.1f} %）",
     "corner.accuracy": "精度",
