@@ -9,6 +9,7 @@ feasible, what to relax.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Mapping
 
 from mcm import units
@@ -16,7 +17,7 @@ from mcm.engine.checks import check_constraints
 from mcm.engine.compiled import CompiledRules, CompiledTable, compiled
 from mcm.engine.decide import run_table
 from mcm.engine.decision import Decision, Explanations, Recommendation, TraceEntry
-from mcm.engine.evaluate import UNKNOWN, Unknown, Val, fact_paths
+from mcm.engine.evaluate import UNKNOWN, Condition, EvalError, FactMap, fact_paths
 from mcm.engine.explain import hypothesis, infeasibility, left_out, why_not
 from mcm.engine.facts import Facts, FactValue
 from mcm.engine.messages import Message
@@ -25,6 +26,7 @@ from mcm.engine.supplied import Supplier, with_facts
 from mcm.engine.techniques import Applicability, Resolved, resolve
 from mcm.exceptions import AdviceError
 from mcm.rules.ast import RuleSet, Scenario
+from mcm.rules.facts import METRIC_SCOPES
 
 _MEMO_SIZE = 1024
 
@@ -36,6 +38,8 @@ class Engine:
     def __init__(self, ruleset: RuleSet) -> None:
         self.rules: CompiledRules = compiled(ruleset)
         self._resolved = functools.lru_cache(maxsize=_MEMO_SIZE)(self._resolve_key)
+        self._local = threading.local()  # the facts of the resolution in progress (the memo keys on less)
+        self._outcome_conditions, self._value_paths = _resolution_inputs(self.rules)
         self._search = SearchCache()
         #: Adds the facts the rules derive or assume (memoized on the facts they read).
         self.supply = Supplier(self.rules)
@@ -69,23 +73,25 @@ class Engine:
         return found
 
     def resolve(self, facts: Facts) -> tuple[Resolved, ...]:
-        """Every technique under these facts, in ruleset order. Memoized on the facts the techniques read (usually
-        a few ``env``/``data`` flags): the result is a pure function of them."""
+        """Every technique under these facts, in ruleset order. Memoized on what the resolution depends on: the
+        values of the facts the requirements read (their explanations quote them), of the ``env``/``data`` facts
+        the caveats read, and the outcome of each caveat that reads a metric (its note quotes only its source)."""
         flat, assumed = facts.flat, facts.assumed
-        key = tuple(flat.get(path, UNKNOWN) for path in self.rules.technique_facts)
+        key: tuple[object, ...] = tuple(flat.get(path, UNKNOWN) for path in self._value_paths)
+        if self._outcome_conditions:
+            key += tuple(_outcome(c, flat) for c in self._outcome_conditions)
+        self._local.flat = flat
         if assumed:
-            return self._resolved(
-                key, tuple((p, assumed[p]) for p in self.rules.technique_facts if p in assumed)
-            )
+            paths = self.rules.technique_facts
+            return self._resolved(key, tuple((p, assumed[p]) for p in paths if p in assumed))
         return self._resolved(key)
 
     def _resolve_key(
-        self, key: tuple[Val, ...], assumed: tuple[tuple[str, str], ...] = ()
+        self, key: tuple[object, ...], assumed: tuple[tuple[str, str], ...] = ()
     ) -> tuple[Resolved, ...]:
-        """:meth:`resolve` on the facts the techniques read (``key``: their values, in ``technique_facts`` order;
-        ``assumed``: those among them the rules assumed, with why)."""
-        paths = self.rules.technique_facts
-        flat = {path: v for path, v in zip(paths, key, strict=True) if not isinstance(v, Unknown)}
+        """:meth:`resolve` for a key it made (on the facts it was made from; ``assumed``: the facts among them
+        the rules assumed, with why)."""
+        flat: FactMap = self._local.flat
         why = dict(assumed)
         return tuple(resolve(t, flat, why) for t in self.rules.techniques.values())
 
@@ -197,6 +203,31 @@ class Engine:
                 f"measured.{c.metric}" for c in decision.constraints if c.hard and c.status == "unknown"
             )
         return waits
+
+
+def _resolution_inputs(rules: CompiledRules) -> tuple[tuple[Condition, ...], tuple[str, ...]]:
+    """What a resolution depends on (see :meth:`Engine.resolve`): the caveat conditions that read a metric, and
+    the facts whose values count (read by a requirement, or an ``env``/``data`` fact read by a caveat)."""
+    required: dict[str, None] = {}
+    outcome: list[Condition] = []
+    for t in rules.techniques.values():
+        for _, condition in t.requires:
+            required.update(dict.fromkeys(fact_paths(condition.expr)))
+        for _, condition in t.caveats:
+            paths = fact_paths(condition.expr)
+            if any(p.partition(".")[0] in METRIC_SCOPES for p in paths):
+                outcome.append(condition)
+            else:
+                required.update(dict.fromkeys(paths))
+    return tuple(outcome), tuple(required)
+
+
+def _outcome(condition: Condition, flat: FactMap) -> object:
+    """A condition's outcome as a memo key: True, False, None (unknown) or "error"."""
+    try:
+        return condition.test(flat)
+    except EvalError:
+        return "error"
 
 
 def _only_unmeasured(decision: Decision) -> bool:
