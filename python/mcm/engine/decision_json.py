@@ -11,8 +11,8 @@ import json
 from importlib import resources
 from typing import Any, Literal, TypedDict
 
-CheckStatus = Literal["met", "violated", "unknown"]
-FactValue = float | bool | str
+from mcm.engine.decision import CheckStatus, TraceStatus, WhyNotReason
+from mcm.engine.facts import FactValue
 
 
 class FactsJSON(TypedDict):
@@ -44,7 +44,7 @@ class TraceJSON(TypedDict):
     table: str
     policy: Literal["first", "collect"]
     rule: str
-    status: Literal["fired", "not_fired", "skipped", "error", "inapplicable"]
+    status: TraceStatus
     explanation: str
     pos: str
     recommend: list[str]
@@ -96,15 +96,7 @@ class PlanJSON(TypedDict):
 
 class WhyNotJSON(TypedDict):
     technique: str
-    reason: Literal[
-        "requirement_unmet",
-        "requirement_unknown",
-        "requirement_error",
-        "excluded",
-        "no_gain",
-        "not_needed",
-        "ranked_lower",
-    ]
+    reason: WhyNotReason
     message: str
     pos: str | None
     detail: str | None

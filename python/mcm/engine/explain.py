@@ -16,7 +16,7 @@ line names the trade-off that binds: with all three corners held, the one the ch
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from mcm import metrics, units
 from mcm.engine.decision import Infeasibility, Plan, Relaxation, RelaxOption, WhyNot
@@ -141,9 +141,14 @@ def left_out(
 def _facts_to_give(r: Resolved, facts: FactMap) -> tuple[str, ...]:
     """``--data calibration=true``: for each ``env``/``data`` fact an unknown requirement misses, the option
     with a value that meets it (a placeholder where none of the known values does, or for a number)."""
+    out = {fact_option(f.path, _meeting(f, condition, facts)): None for f, condition in _missing(r, facts)}
+    return tuple(out)
+
+
+def _missing(r: Resolved, facts: FactMap) -> Iterator[tuple[Fact, Condition]]:
+    """Each ``env``/``data`` fact that an unknown requirement of ``r`` misses, with that requirement."""
     if r.applies.status != "unknown":
-        return ()
-    out: dict[str, None] = {}
+        return
     for _, condition in r.compiled.requires:
         try:
             if condition.test(facts) is not None:
@@ -153,8 +158,7 @@ def _facts_to_give(r: Resolved, facts: FactMap) -> tuple[str, ...]:
         for path in condition.explain(facts).missing:
             fact = FACTS.get(path)
             if fact is not None:
-                out[fact_option(path, _meeting(fact, condition, facts))] = None
-    return tuple(out)
+                yield fact, condition
 
 
 def _meeting(fact: Fact, condition: Condition, facts: FactMap) -> str:
@@ -182,19 +186,10 @@ def hypothesis(resolved: Sequence[Resolved], facts: FactMap) -> dict[str, bool |
     their requirement (flags and known texts; numbers are not guessed): what "cannot decide without" tries."""
     out: dict[str, bool | str] = {}
     for r in resolved:
-        if r.applies.status != "unknown":
-            continue
-        for _, condition in r.compiled.requires:
-            try:
-                if condition.test(facts) is not None:
-                    continue
-            except EvalError:
-                continue
-            for path in condition.explain(facts).missing:
-                fact = FACTS.get(path)
-                value = None if fact is None or path in out else _meeting_value(fact, condition, facts)
-                if value is not None:
-                    out[path] = value
+        for fact, condition in _missing(r, facts):
+            value = None if fact.path in out else _meeting_value(fact, condition, facts)
+            if value is not None:
+                out[fact.path] = value
     return out
 
 
