@@ -10,10 +10,12 @@ __all__ = [
     "BUILD_PROFILE",
     "BenchRun",
     "ClockInfo",
+    "Explored",
     "Histogram",
     "Interval",
     "Outliers",
     "QuantileEstimate",
+    "SearchSpace",
     "Summary",
     "__version__",
     "bench",
@@ -204,3 +206,57 @@ class Histogram:
     @staticmethod
     def from_bytes(data: bytes) -> Histogram: ...
     def __len__(self) -> int: ...
+
+#: A step: plain factors ``(index, low, high)`` and general effects ``(index, is a factor, low, high)``.
+_StepArg = tuple[Sequence[tuple[int, float, float]], Sequence[tuple[int, bool, float, float]]]
+#: A limit: ``(bit, index, upper, op, threshold, limit, scale of a shortfall)``.
+_LimitArg = tuple[int, int, bool, str, float, float, float]
+#: A plan: ``(mask, steps, lo, hi, difficulty, recommended, violated, violations, shortfall, soft, gain, risk,
+#: worse, gain_steps, forbidden)``.
+_ExploredRow = tuple[
+    int,
+    tuple[int, ...],
+    list[float],
+    list[float],
+    int,
+    int,
+    int,
+    int,
+    float,
+    int,
+    float,
+    float,
+    int,
+    int,
+    int,
+]
+
+@final
+class SearchSpace:
+    """The per-shape part of a plan search (``mcm.engine.plan`` prepares it; the semantics are documented there)."""
+
+    def __new__(
+        cls,
+        moves: Sequence[tuple[str, _StepArg, int, bool, int, Sequence[tuple[int, _StepArg]]]],
+        improvers: Sequence[int],
+        floor: Sequence[float],
+        ceiling: Sequence[float],
+        drop: int | None,
+        accuracy: int,
+        hard: Sequence[_LimitArg],
+        soft: Sequence[_LimitArg],
+        core: Sequence[tuple[int, bool]],
+        watched: Sequence[tuple[int, bool]],
+    ) -> SearchSpace: ...
+    def search(self, start: Sequence[float], base: float, max_steps: int, max_nodes: int) -> Explored: ...
+
+@final
+class Explored:
+    @property
+    def truncated(self) -> bool: ...
+    @property
+    def ranked(self) -> list[int]: ...
+    def __len__(self) -> int: ...
+    def find(self, mask: int) -> int | None: ...
+    def row(self, k: int) -> _ExploredRow: ...
+    def rows(self) -> list[_ExploredRow]: ...

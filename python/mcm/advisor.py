@@ -36,9 +36,11 @@ StrPath = str | os.PathLike[str]
 class Advisor:
     """A loaded, compiled ruleset; :meth:`advise` may be called any number of times (and from several threads)."""
 
-    def __init__(self, ruleset: RuleSet, *, max_steps: int = 3, max_plans: int = 3) -> None:
+    def __init__(
+        self, ruleset: RuleSet, *, max_steps: int = 3, max_plans: int = 3, max_nodes: int = 4096
+    ) -> None:
         self._engine = Engine(ruleset)
-        self._bounds = Bounds(max_steps=max_steps, max_plans=max_plans)
+        self._bounds = Bounds(max_steps=max_steps, max_plans=max_plans, max_nodes=max_nodes)
 
     @classmethod
     def from_files(cls, paths: StrPath | Iterable[StrPath], **options: int) -> Advisor:

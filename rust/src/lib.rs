@@ -1,4 +1,5 @@
-//! mcm's native core: a timing loop with per-call samples, latency statistics and a streaming histogram.
+//! mcm's native core: a timing loop with per-call samples, latency statistics, a streaming histogram, and the
+//! plan search's kernel.
 //!
 //! The algorithms are plain Rust (no pyo3) so `cargo test` runs without Python; the Python glue lives in
 //! `python.rs` and is compiled only with the `python` feature that maturin enables. Under that feature the statistics'
@@ -8,6 +9,7 @@ pub mod bench;
 pub mod clock;
 pub mod errors;
 pub mod histogram;
+pub mod search;
 pub mod stats;
 
 #[cfg(feature = "python")]

@@ -1,14 +1,15 @@
 //! The `mcm._core` module: type conversion between Python and the plain-Rust algorithms, nothing else.
 
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
-use pyo3::exceptions::PyException;
+use pyo3::exceptions::{PyException, PyIndexError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyTuple};
+use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use crate::bench::{self as timing_loop, ErrorPolicy, Failure, Target};
 use crate::clock;
 use crate::errors::Error;
 use crate::histogram;
+use crate::search;
 use crate::stats;
 
 pyo3::import_exception!(mcm.exceptions, StatsError);
@@ -344,6 +345,189 @@ impl Histogram {
     }
 }
 
+/// A step as Python passes it: plain factors `(index, low, high)` and general effects `(index, scale, low, high)`.
+type StepArg = (Vec<(usize, f64, f64)>, Vec<(usize, bool, f64, f64)>);
+/// A candidate: `(name, step, difficulty, recommended, excludes, [(partner bit, step)])`.
+type MoveArg = (String, StepArg, i64, bool, u64, Vec<(u64, StepArg)>);
+/// A limit: `(bit, index, upper, op, threshold, value, scale)`.
+type LimitArg = (u64, usize, bool, String, f64, f64, f64);
+
+fn step(arg: StepArg, metrics: usize) -> PyResult<search::Step> {
+    let (factors, general) = arg;
+    let general: Vec<search::Effect> = general
+        .into_iter()
+        .map(|(index, scale, low, high)| search::Effect { index, scale, low, high })
+        .collect();
+    if factors.iter().map(|f| f.0).chain(general.iter().map(|e| e.index)).any(|i| i >= metrics) {
+        return Err(PyValueError::new_err("an effect on a metric the space does not track"));
+    }
+    Ok(search::Step { factors, general })
+}
+
+fn limits(args: Vec<LimitArg>, metrics: usize) -> PyResult<Vec<search::Limit>> {
+    args.into_iter()
+        .map(|(bit, index, upper, op, threshold, value, scale)| {
+            let bound = search::Bound::parse(&op)
+                .ok_or_else(|| PyValueError::new_err(format!("not a bound: {op:?}")))?;
+            if index >= metrics {
+                return Err(PyValueError::new_err("a limit on a metric the space does not track"));
+            }
+            Ok(search::Limit { bit, index, upper, bound, threshold, value, scale })
+        })
+        .collect()
+}
+
+/// The per-shape part of a plan search (see `search::Space`), built once and searched per advise call.
+#[pyclass(frozen, module = "mcm._core", name = "SearchSpace")]
+struct SearchSpace {
+    inner: search::Space,
+}
+
+#[pymethods]
+impl SearchSpace {
+    #[new]
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (moves, improvers, floor, ceiling, drop, accuracy, hard, soft, core, watched))]
+    fn new(
+        moves: Vec<MoveArg>,
+        improvers: Vec<u64>,
+        floor: Vec<f64>,
+        ceiling: Vec<f64>,
+        drop: Option<usize>,
+        accuracy: usize,
+        hard: Vec<LimitArg>,
+        soft: Vec<LimitArg>,
+        core: Vec<(usize, bool)>,
+        watched: Vec<(usize, bool)>,
+    ) -> PyResult<Self> {
+        let metrics = floor.len();
+        if moves.len() > search::MAX_CANDIDATES
+            || metrics > search::MAX_METRICS
+            || hard.len() + soft.len() > metrics
+        {
+            return Err(PyValueError::new_err(
+                "more candidates, metrics or limits than a search space holds (64)",
+            ));
+        }
+        if ceiling.len() != metrics
+            || accuracy >= metrics
+            || drop.is_some_and(|d| d >= metrics)
+            || core.iter().chain(&watched).any(|&(i, _)| i >= metrics)
+        {
+            return Err(PyValueError::new_err("an index outside the tracked metrics"));
+        }
+        let moves = moves
+            .into_iter()
+            .map(|(name, arg, difficulty, recommended, excludes, combined)| {
+                let combined = combined
+                    .into_iter()
+                    .map(|(bit, s)| Ok((bit, step(s, metrics)?)))
+                    .collect::<PyResult<_>>()?;
+                Ok(search::Move {
+                    name,
+                    step: step(arg, metrics)?,
+                    difficulty,
+                    recommended,
+                    excludes,
+                    combined,
+                })
+            })
+            .collect::<PyResult<_>>()?;
+        let (hard, soft) = (limits(hard, metrics)?, limits(soft, metrics)?);
+        Ok(SearchSpace {
+            inner: search::Space {
+                moves,
+                improvers,
+                floor,
+                ceiling,
+                drop,
+                accuracy,
+                hard,
+                soft,
+                core,
+                watched,
+            },
+        })
+    }
+
+    /// Enumerate, score and rank plans from the measured values `start` (one per tracked metric).
+    fn search(
+        &self,
+        py: Python<'_>,
+        start: Vec<f64>,
+        base: f64,
+        max_steps: usize,
+        max_nodes: usize,
+    ) -> PyResult<Explored> {
+        if start.len() != self.inner.floor.len() {
+            return Err(PyValueError::new_err("one starting value per tracked metric"));
+        }
+        Ok(Explored { inner: py.detach(|| self.inner.search(&start, base, max_steps, max_nodes)) })
+    }
+}
+
+/// The plans a search explored (rows in the order explored), the kept ones ranked, and whether the cap hit.
+#[pyclass(frozen, module = "mcm._core")]
+struct Explored {
+    inner: search::Explored,
+}
+
+#[pymethods]
+impl Explored {
+    #[getter]
+    fn truncated(&self) -> bool {
+        self.inner.truncated
+    }
+
+    /// The kept plans' row numbers, best first.
+    #[getter]
+    fn ranked(&self) -> Vec<usize> {
+        self.inner.ranked.clone()
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.nodes.len()
+    }
+
+    /// The row number of the explored plan with these candidates (a bit mask), if it was explored.
+    fn find(&self, mask: u64) -> Option<usize> {
+        self.inner.find(mask)
+    }
+
+    /// One plan: `(mask, steps, lo, hi, difficulty, recommended, violated, violations, shortfall, soft, gain,
+    /// risk, worse, gain_steps, forbidden)`.
+    fn row<'py>(&self, py: Python<'py>, k: usize) -> PyResult<Bound<'py, PyTuple>> {
+        let node = self.inner.nodes.get(k).ok_or_else(|| PyIndexError::new_err("no such plan"))?;
+        row(py, node)
+    }
+
+    /// Every plan, as :meth:`row` gives it, in the order explored.
+    fn rows<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyTuple>>> {
+        self.inner.nodes.iter().map(|n| row(py, n)).collect()
+    }
+}
+
+fn row<'py>(py: Python<'py>, n: &search::Node) -> PyResult<Bound<'py, PyTuple>> {
+    let items: [Bound<'py, PyAny>; 15] = [
+        n.mask.into_pyobject(py)?.into_any(),
+        PyTuple::new(py, &n.steps)?.into_any(),
+        PyList::new(py, &n.lo)?.into_any(),
+        PyList::new(py, &n.hi)?.into_any(),
+        n.difficulty.into_pyobject(py)?.into_any(),
+        n.recommended.into_pyobject(py)?.into_any(),
+        n.violated.into_pyobject(py)?.into_any(),
+        n.violations.into_pyobject(py)?.into_any(),
+        n.shortfall.into_pyobject(py)?.into_any(),
+        n.soft.into_pyobject(py)?.into_any(),
+        n.gain.into_pyobject(py)?.into_any(),
+        n.risk.into_pyobject(py)?.into_any(),
+        n.worse.into_pyobject(py)?.into_any(),
+        n.gain_steps.into_pyobject(py)?.into_any(),
+        n.forbidden.into_pyobject(py)?.into_any(),
+    ];
+    PyTuple::new(py, items)
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -359,5 +543,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<stats::Outliers>()?;
     m.add_class::<Histogram>()?;
     m.add_class::<clock::ClockInfo>()?;
+    m.add_class::<SearchSpace>()?;
+    m.add_class::<Explored>()?;
     Ok(())
 }

@@ -254,6 +254,7 @@ def test_in_chinese_no_english_sentence_of_the_engine_is_left() -> None:
     rare = {
         "explain.error",
         "engine.truncated",
+        "engine.too_many_candidates",
         "technique.caveat_mixed",
         "triangle.held_none",
         "why_not.cut_short",

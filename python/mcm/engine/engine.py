@@ -21,7 +21,7 @@ from mcm.engine.evaluate import UNKNOWN, Condition, EvalError, FactMap, fact_pat
 from mcm.engine.explain import hypothesis, infeasibility, left_out, why_not
 from mcm.engine.facts import Facts, FactValue
 from mcm.engine.messages import Message
-from mcm.engine.plan import DEFAULT_BOUNDS, Bounds, SearchCache, search
+from mcm.engine.plan import DEFAULT_BOUNDS, MAX_CANDIDATES, Bounds, SearchCache, search
 from mcm.engine.supplied import Supplier, with_facts
 from mcm.engine.techniques import Applicability, Resolved, resolve
 from mcm.exceptions import AdviceError
@@ -141,6 +141,10 @@ class Engine:
             Message("engine.unchecked", constraint=lim.text(), metric=lim.metric)
             for lim in result.layout.unknown_hard
         )
+        if result.prepared.beyond:
+            warnings.append(
+                Message("engine.too_many_candidates", most=MAX_CANDIDATES, left=result.prepared.beyond)
+            )
         if result.truncated:
             warnings.append(Message("engine.truncated", plans=bounds.max_nodes))
         feasible = top is not None and top.feasible

@@ -107,7 +107,8 @@ def _left_out(name: str, result: SearchResult, top: Plan | None, pos: str) -> Wh
                 else Message("why_not.ranked", plan=plan, rank=rank)
             )
             return WhyNot(name, "ranked_lower", message, pos)
-    bounds = "why_not.cut_short" if result.truncated else "why_not.no_plan_keeps"
+    cut = result.truncated or name in result.prepared.beyond
+    bounds = "why_not.cut_short" if cut else "why_not.no_plan_keeps"
     return WhyNot(name, "ranked_lower", Message(bounds), pos)
 
 
@@ -241,7 +242,7 @@ def _options(result: SearchResult) -> tuple[RelaxOption, ...]:
     best: dict[int, tuple[tuple[float, int, int, tuple[str, ...]], Node]] = {}
     hard_bits = sum(1 << k for k in result.layout.hard)
     missing = [n for n in result.nodes if n.violations]
-    sound = [n for n in missing if not n.key[0]]
+    sound = [n for n in missing if not n.regress]
     for node in sound or missing:
         key = node.violated & hard_bits
         cost = (node.shortfall, node.violations, len(node.steps), node.names)

@@ -87,6 +87,8 @@ TEMPLATES: dict[str, str] = {
     "engine.may_not_apply": "recommended {technique} may not apply: {note}",
     "engine.unchecked": "hard constraint {constraint} cannot be checked: measured.{metric} not given",
     "engine.truncated": "plan search stopped after {plans} plans; later ones were not considered",
+    "engine.too_many_candidates": "plan search takes at most {most} techniques that may help, the first in step"
+    " order: {left:, } were not considered",
     # constraint checks (mcm.engine.checks)
     "check.unknown": "{constraint}: unknown (measured.{metric} not given)",
     "check.met": "{metric} {value} {op} {limit}: met",

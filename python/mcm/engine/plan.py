@@ -37,39 +37,40 @@ not measured); total difficulty; length; names.
 **Caching.** What does not depend on the measured numbers — which metrics are tracked, the limits and their
 tests, each technique's effect vector and the directions it can move them, the candidate order — is cached per
 shape of input (:class:`SearchCache`: which metrics are measured, the limits, the resolved techniques, which limits
-the model misses now), so repeated calls with new numbers only enumerate, score and rank.
+the model misses now) as a ``mcm._core.SearchSpace``; repeated calls with new numbers only enumerate, score and
+rank, in that Rust kernel (``rust/src/search.rs``, without the GIL). The explored plans cross back to Python only
+when an explanation reads them (:attr:`SearchResult.nodes`); the kernel takes at most :data:`MAX_CANDIDATES`
+candidates (those beyond are named in a warning).
 """
 
 from __future__ import annotations
 
 import functools
 import math
-import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from mcm import metrics
+from mcm._core import Explored, SearchSpace
 from mcm.engine.decision import CheckStatus, Plan, PlanCheck, PlanStep, PredictedRange
 from mcm.engine.evaluate import COMPARISONS
 from mcm.engine.facts import Facts, Limit
 from mcm.engine.messages import Message
 from mcm.engine.techniques import STAGES, Change, Resolved
 
-#: Core-metric gains are compared in steps of a combined factor of √2: a smaller predicted edge is noise next to
-#: the intervals' width, and should not outweigh accuracy risk and difficulty.
-_GAIN_STEP = math.log(2.0) / 2
+if TYPE_CHECKING:
+    from mcm._core import _ExploredRow
+
 #: One effect on tracked metric ``index``: (index, is a factor, low, high).
 _Vector = tuple[tuple[int, bool, float, float], ...]
-#: Relative change of a watched metric within which a plan does not make it worse (floating-point noise).
-_REGRESSION_TOLERANCE = 1e-9
 #: A vector split for speed: plain factors (index, low, high) on metrics valid on [0, inf), and the rest.
 _Step = tuple[tuple[tuple[int, float, float], ...], _Vector]
-_KEY = operator.attrgetter("key")
 #: The metrics no step of a plan may make worse: (index, lower is better).
 _Watched = tuple[tuple[int, bool], ...]
-_Apply = Callable[[list[float], list[float], _Step], tuple[list[float], list[float]]]
 _CACHE_SIZE = 512
+#: The most candidates one search takes (the kernel's masks are 64 bits wide).
+MAX_CANDIDATES = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,51 +127,11 @@ class Layout:
         self.unknown = tuple(lim for lim in limits if lim.metric not in shown)
         self.hard = tuple(k for k, s in enumerate(self.limits) if s.limit.hard)
         self.soft = tuple(k for k, s in enumerate(self.limits) if not s.limit.hard)
-        #: The limits as the scorer tests them: ``(bit, index, upper, holds, threshold)``, and for a hard one the
-        #: limit and the scale of its shortfall (relative to the limit; absolute for a zero limit).
-        self.hard_tests = tuple(
-            (1 << k, s.index, s.upper, s.holds, s.threshold, s.limit.value, abs(s.limit.value) or 1.0)
-            for k, s in enumerate(self.limits)
-            if s.limit.hard
-        )
-        self.soft_tests = tuple(
-            (1 << k, s.index, s.upper, s.holds, s.threshold)
-            for k, s in enumerate(self.limits)
-            if not s.limit.hard
-        )
         self.unknown_hard = tuple(lim for lim in self.unknown if lim.hard)
         self.core = tuple((self.index[m], self.lower_better[self.index[m]]) for m in core if m in shown)
 
-    def stepper(self, base: float) -> _Apply:
-        """The interval update of one step (new lists); ``base`` is the baseline accuracy for accuracy_drop."""
-        floor, ceiling, drop, acc = self.floor, self.ceiling, self.drop, self.accuracy
-
-        def apply(lo: list[float], hi: list[float], step: _Step) -> tuple[list[float], list[float]]:
-            lo, hi = lo[:], hi[:]
-            factors, general = step
-            for i, a, b in factors:
-                lo[i] *= a
-                hi[i] *= b
-            for i, scale, a, b in general:
-                x, y = lo[i], hi[i]
-                if not scale:
-                    x, y = x + a, y + b
-                elif x >= 0.0 and a >= 0.0:
-                    x, y = x * a, y * b
-                else:
-                    ends = (x * a, x * b, y * a, y * b)
-                    x, y = min(ends), max(ends)
-                low, high = floor[i], ceiling[i]
-                lo[i] = low if x < low else high if x > high else x
-                hi[i] = low if y < low else high if y > high else y
-            if drop is not None:
-                lo[drop], hi[drop] = base - hi[acc], base - lo[acc]
-            return lo, hi
-
-        return apply
-
     def split(self, vector: _Vector) -> _Step:
-        """The vector as :func:`stepper` takes it: factors >= 0 on metrics valid on [0, inf) need no clamping."""
+        """The vector as the kernel takes it: factors >= 0 on metrics valid on [0, inf) need no clamping."""
         plain = tuple((i, a, b) for i, scale, a, b in vector if scale and a >= 0.0 and self._unbounded(i))
         rest = tuple(e for e in vector if not (e[1] and e[2] >= 0.0 and self._unbounded(e[0])))
         return plain, rest
@@ -212,11 +173,11 @@ class Layout:
 
 @dataclass(frozen=True, slots=True)
 class SearchCandidate:
-    """An applicable technique that can help, with its effect vector and the limits it may improve or worsen."""
+    """An applicable technique that can help, with its effects as the kernel takes them and the limits it may
+    improve or worsen."""
 
     resolved: Resolved
     name: str
-    vector: _Vector
     step: _Step
     recommended: bool
     better: int
@@ -224,36 +185,20 @@ class SearchCandidate:
     moves_core: bool
 
 
-class _Helpers(dict[int, int]):
-    """Violated limits (bits) -> the candidates (bits) that may improve one of them, filled on first use (a memo of
-    pure results, shared by the searches of one shape)."""
-
-    def __init__(self, improvers: tuple[int, ...]) -> None:
-        super().__init__()
-        self.improvers = improvers  # by limit: the candidates that may improve it
-
-    def __missing__(self, violated: int) -> int:
-        union = 0
-        for k, improver in enumerate(self.improvers):
-            if violated >> k & 1:
-                union |= improver
-        self[violated] = union
-        return union
-
-
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """The per-shape part of a search: candidates in step order, their exclusions, what was left out."""
+    """The per-shape part of a search: candidates in step order, what was left out, the kernel's search space."""
 
     candidates: tuple[SearchCandidate, ...]
-    excluded: tuple[int, ...]
+    #: Applicable techniques that cannot move a target (see :attr:`targets`) the right way.
     no_gain: tuple[str, ...]
     targets: tuple[tuple[str, bool], ...]
-    #: Each candidate as the search adds it: ``(step, name, difficulty, recommended (0/1), excluded, combined)``;
-    #: ``combined``: ``(bit of a candidate, step)`` pairs, the step to take when the plan has that one already.
-    moves: tuple[tuple[_Step, str, int, int, int, tuple[tuple[int, _Step], ...]], ...]
-    #: Violated limits (bits) -> the candidates (bits) that may improve one of them.
-    helpers: _Helpers = field(compare=False, repr=False)
+    #: The metrics no step may make worse (see :func:`_watched`).
+    watched: _Watched
+    #: The kernel's view of all this (``mcm._core.SearchSpace``).
+    space: SearchSpace = field(compare=False, repr=False)
+    #: Techniques that may help but are beyond the kernel's width (:data:`MAX_CANDIDATES`, in step order).
+    beyond: tuple[str, ...] = ()
 
 
 class SearchCache:
@@ -281,34 +226,57 @@ def _prepare(
                 better, worse, core = better | more, worse | less, core or moves_core
             fragile |= worse
             moved.append(
-                SearchCandidate(
-                    r, r.name, vector, layout.split(vector), r.name in chosen, better, worse, core
-                )
+                SearchCandidate(r, r.name, layout.split(vector), r.name in chosen, better, worse, core)
             )
     wanted = violated | fragile
     usable = [c for c in moved if c.better & wanted or c.moves_core]
     usable.sort(key=lambda c: (c.resolved.compiled.stage, c.name))
+    usable, beyond = usable[:MAX_CANDIDATES], tuple(c.name for c in usable[MAX_CANDIDATES:])
     index = {c.name: i for i, c in enumerate(usable)}
-    excluded = tuple(sum(1 << index[x] for x in c.resolved.compiled.excludes if x in index) for c in usable)
     aims = [(s.limit.metric, s.upper) for k, s in enumerate(layout.limits) if wanted >> k & 1]
     aims += [(layout.metrics[i], lower) for i, lower in layout.core]
     targets = tuple(dict.fromkeys(aims))
-    no_gain = tuple(c.name for c in moved if c.name not in index)
-    moves = tuple(
+    no_gain = tuple(c.name for c in moved if c.name not in index and c.name not in beyond)
+    improvers = [
+        sum(1 << j for j, c in enumerate(usable) if c.better >> k & 1) for k in range(len(layout.limits))
+    ]
+    watched = _watched(layout, violated)
+    # each candidate as the search adds it: its step, difficulty, recommendation, the candidates it excludes, and
+    # its steps in combination, ``(bit of a candidate, step)``, taken when the plan has that one already
+    moves = [
         (
-            c.step,
             c.name,
+            c.step,
             c.resolved.compiled.difficulty,
-            int(c.recommended),
-            exclusions,
+            c.recommended,
+            sum(1 << index[x] for x in c.resolved.compiled.excludes if x in index),
             _combined(layout, c, index),
         )
-        for c, exclusions in zip(usable, excluded, strict=True)
+        for c in usable
+    ]
+    space = SearchSpace(
+        moves,
+        improvers,
+        list(layout.floor),
+        list(layout.ceiling),
+        layout.drop,
+        layout.accuracy,
+        _kernel_limits(layout, hard=True),
+        _kernel_limits(layout, hard=False),
+        list(layout.core),
+        list(watched),
     )
-    improvers = tuple(
-        sum(1 << j for j, c in enumerate(usable) if c.better >> k & 1) for k in range(len(layout.limits))
-    )
-    return Prepared(tuple(usable), excluded, no_gain, targets, moves, _Helpers(improvers))
+    return Prepared(tuple(usable), no_gain, targets, watched, space, beyond)
+
+
+def _kernel_limits(layout: Layout, *, hard: bool) -> list[tuple[int, int, bool, str, float, float, float]]:
+    """The hard or soft limits as the kernel tests them: ``(bit, index, upper, op, threshold, limit, scale of a
+    shortfall)`` (relative to the limit; absolute for a zero limit)."""
+    return [
+        (1 << k, s.index, s.upper, s.limit.op, s.threshold, s.limit.value, abs(s.limit.value) or 1.0)
+        for k, s in enumerate(layout.limits)
+        if s.limit.hard == hard
+    ]
 
 
 def _combined(layout: Layout, c: SearchCandidate, index: Mapping[str, int]) -> tuple[tuple[int, _Step], ...]:
@@ -322,7 +290,7 @@ def _combined(layout: Layout, c: SearchCandidate, index: Mapping[str, int]) -> t
 
 class Node(NamedTuple):
     """One explored plan (a subset of the candidates, in step order) with its final intervals, its scores, and
-    the candidates its steps exclude."""
+    the candidates its steps exclude (a row of the kernel's ``Explored``, with the names)."""
 
     mask: int
     steps: tuple[int, ...]
@@ -338,8 +306,10 @@ class Node(NamedTuple):
     soft: int
     gain: float
     risk: float
-    #: The ranking key (see the module docstring).
-    key: tuple[object, ...]
+    #: The watched metrics (bits of tracked indices) its last step makes worse (see the module docstring,
+    #: **Ranking**; a plan with a regression is not extended, so only the last step can have one).
+    worse: int
+    gain_steps: int
     #: The candidates excluded by one of its steps (bits): the search does not add them.
     forbidden: int
 
@@ -348,6 +318,11 @@ class Node(NamedTuple):
         """Every hard constraint with a known value met pessimistically."""
         return self.violations == 0
 
+    @property
+    def regress(self) -> bool:
+        """Its last step makes a watched metric worse."""
+        return self.worse != 0
+
     def worst(self, spec: LimitSpec) -> float:
         """The pessimistic value of a constrained metric (the end of the interval the limit bounds)."""
         return self.hi[spec.index] if spec.upper else self.lo[spec.index]
@@ -355,16 +330,32 @@ class Node(NamedTuple):
 
 @dataclass(frozen=True)
 class SearchResult:
-    """Ranked plans plus what the explanations need: the layout, candidates, every node explored."""
+    """Ranked plans plus what the explanations need: the layout, candidates, every plan explored (as
+    :class:`Node` views of the kernel's rows, made when first read)."""
 
     plans: tuple[Plan, ...]
     layout: Layout
     prepared: Prepared
-    nodes: tuple[Node, ...]
-    ranked: tuple[Node, ...]
-    truncated: bool
+    explored: Explored
     #: The metrics no step of a plan may make worse (see the module docstring, **Ranking**).
     watched: _Watched = ()
+
+    @property
+    def truncated(self) -> bool:
+        """The node cap cut the search short."""
+        return self.explored.truncated
+
+    @functools.cached_property
+    def nodes(self) -> tuple[Node, ...]:
+        """Every plan explored, in the order explored."""
+        names = tuple(c.name for c in self.prepared.candidates)
+        return tuple(_node(row, names) for row in self.explored.rows())
+
+    @functools.cached_property
+    def ranked(self) -> tuple[Node, ...]:
+        """The plans to show, best first (see **Ranking**)."""
+        nodes = self.nodes
+        return tuple(nodes[k] for k in self.explored.ranked)
 
     @functools.cached_property
     def by_mask(self) -> dict[int, Node]:
@@ -373,17 +364,16 @@ class SearchResult:
 
     def regressions(self, node: Node) -> tuple[str, ...]:
         """The watched metrics that some step of this plan makes worse pessimistically (see **Ranking**)."""
-        by_mask, names = self.by_mask, self.layout.metrics
-        found: dict[str, None] = {}
-        before, mask = by_mask.get(0), 0
+        worse, mask = 0, 0
         for j in node.steps:
             mask |= 1 << j
-            at = by_mask.get(mask)
-            if before is None or at is None:
-                break
-            found.update((names[i], None) for i, lower in self.watched if _worse(before, at, i, lower))
-            before = at
-        return tuple(found)
+            worse |= self.by_mask[mask].worse
+        return tuple(self.layout.metrics[i] for i, _ in self.watched if worse >> i & 1)
+
+
+def _node(row: _ExploredRow, names: Sequence[str]) -> Node:
+    """A kernel row as a :class:`Node` (the names inserted after the steps)."""
+    return Node(row[0], row[1], tuple(names[j] for j in row[1]), *row[2:])
 
 
 def search(
@@ -395,7 +385,8 @@ def search(
     bounds: Bounds,
     cache: SearchCache,
 ) -> SearchResult:
-    """Enumerate, score and rank plans over the applicable techniques (see the module docstring)."""
+    """Enumerate, score and rank plans over the applicable techniques (see the module docstring; the kernel,
+    ``mcm._core.SearchSpace``, does the enumeration and ranking)."""
     measured = facts.measured
     names = (*(lim.metric for lim in facts.limits), *core, *secondary, "accuracy", "accuracy_drop")
     shown = tuple(m for m in dict.fromkeys(names) if m in measured)
@@ -410,122 +401,25 @@ def search(
         if not spec.met(start[spec.index]):
             violated |= 1 << k
     prepared = cache.prepare(layout, resolved, tuple(recommended), violated)
-    apply = layout.stepper(base if linked and base is not None else 0.0)
-    watched = _watched(layout, violated)
-    nodes, truncated = _explore(layout, prepared, start, watched, apply, bounds)
-    by_mask = {n.mask: n for n in nodes}
-    ranked = _rank(layout, nodes, by_mask, truncated)
-    plans = tuple(
-        _plan(layout, prepared, by_mask, n, rank) for rank, n in enumerate(ranked[: bounds.max_plans], 1)
+    explored = prepared.space.search(
+        start, base if linked and base is not None else 0.0, bounds.max_steps, bounds.max_nodes
     )
-    return SearchResult(plans, layout, prepared, tuple(nodes), tuple(ranked), truncated, watched)
+    names_ = tuple(c.name for c in prepared.candidates)
+    rows: dict[int, Node] = {}
 
+    def at(mask: int) -> Node:
+        """The explored plan with these candidates, made once."""
+        node = rows.get(mask)
+        if node is None:
+            found = explored.find(mask)
+            assert found is not None  # every prefix of an explored plan was explored
+            node = rows[mask] = _node(explored.row(found), names_)
+        return node
 
-def _explore(
-    layout: Layout, prepared: Prepared, start: list[float], watched: _Watched, apply: _Apply, bounds: Bounds
-) -> tuple[list[Node], bool]:
-    """Depth-first enumeration from the empty plan (see the module docstring, **Search**), each plan scored as it
-    is made (``watched``: from :func:`_watched`). Returns the nodes in the order explored and whether ``max_nodes``
-    cut the search short."""
-    node = _scorer(layout, start, watched)
-    moves, helpers = prepared.moves, prepared.helpers
-    max_steps, max_nodes = bounds.max_steps, bounds.max_nodes
-    nodes: list[Node] = []
-    stack = [node(0, (), (), start, start, 0, 0, 0, None)]
-    while stack:
-        if len(nodes) >= max_nodes:
-            return nodes, True
-        plan = stack.pop()
-        nodes.append(plan)
-        steps = plan.steps
-        if not plan.violated or len(steps) >= max_steps or plan.key[0]:
-            continue  # met, long enough, or a regression (which every extension keeps: see **Ranking**)
-        # One step more: a candidate after its last step, not excluded by its steps, that may improve a limit
-        # it misses (so each subset is made once, and only when it may help).
-        after = (1 << (steps[-1] + 1)) - 1 if steps else 0
-        allowed = helpers[plan.violated] & ~plan.forbidden & ~after
-        while allowed:
-            bit = allowed & -allowed
-            allowed ^= bit
-            j = bit.bit_length() - 1
-            step, name, difficulty, recommended, excludes, combined = moves[j]
-            for partner, alternative in combined:
-                if plan.mask & partner:
-                    step = alternative
-                    break
-            lo, hi = apply(plan.lo, plan.hi, step)
-            stack.append(
-                node(plan.mask | bit, (*steps, j), (*plan.names, name), lo, hi, plan.difficulty + difficulty,
-                     plan.recommended + recommended, plan.forbidden | excludes, plan)
-            )  # fmt: skip
-    return nodes, False
-
-
-#: Makes a scored :class:`Node` from its fields up to ``recommended``, ``forbidden`` and the plan it extends.
-_MakeNode = Callable[
-    [int, tuple[int, ...], tuple[str, ...], list[float], list[float], int, int, int, Node | None], Node
-]
-
-
-def _scorer(layout: Layout, start: list[float], watched: _Watched) -> _MakeNode:
-    """A function that scores a plan's final intervals into a :class:`Node` (the ranking of the module
-    docstring; ``watched``: the metrics it must not make worse, from :func:`_watched`). Scoring is most of an
-    advise call: what does not depend on the plan is decided here, once."""
-    hard, soft = layout.hard_tests, layout.soft_tests
-    tolerance = _REGRESSION_TOLERANCE
-    core = [(i, lower, start[i]) for i, lower in layout.core if start[i] > 0.0]
-    accuracy = layout.accuracy
-    start_accuracy = start[accuracy]
-    log, floor, gain_step, new = math.log, math.floor, _GAIN_STEP, tuple.__new__
-
-    def node(mask: int, steps: tuple[int, ...], names: tuple[str, ...], lo: list[float], hi: list[float],
-             difficulty: int, recommended: int, forbidden: int, parent: Node | None) -> Node:  # fmt: skip
-        violated = violations = met_soft = 0
-        shortfall = 0.0
-        for bit, i, upper, holds, threshold, limit, scale in hard:
-            value = hi[i] if upper else lo[i]
-            if not holds(value, threshold):
-                violated |= bit
-                violations += 1
-                shortfall += abs(value - limit) / scale
-        for bit, i, upper, holds, threshold in soft:
-            if holds(hi[i] if upper else lo[i], threshold):
-                met_soft += 1
-            else:
-                violated |= bit
-        gain = 0.0
-        for i, lower, start_value in core:
-            if lower:
-                if hi[i] > 0.0:
-                    gain += log(start_value / hi[i])
-            elif lo[i] > 0.0:
-                gain += log(lo[i] / start_value)
-        risk = start_accuracy - lo[accuracy]
-        if risk < 0.0:
-            risk = 0.0
-        # a regression: this step makes a watched metric worse (see _worse; a plan with one is not extended)
-        regress = False
-        if parent is not None:
-            before_lo, before_hi = parent.lo, parent.hi
-            for i, lower in watched:
-                if lower:
-                    before = before_hi[i]
-                    if hi[i] - before > (before if before >= 0.0 else -before) * tolerance:
-                        regress = True
-                        break
-                else:
-                    before = before_lo[i]
-                    if before - lo[i] > (before if before >= 0.0 else -before) * tolerance:
-                        regress = True
-                        break
-        gain_steps = floor(gain / gain_step + 1e-9)
-        key = (regress, violations > 0, violations, shortfall, -met_soft, -recommended, -gain_steps, risk,
-               difficulty, len(steps), names)  # fmt: skip
-        # Node(...) without NamedTuple.__new__'s argument handling (a third of the cost of making one)
-        return new(Node, (mask, steps, names, lo, hi, difficulty, recommended, violated, violations, shortfall,
-                          met_soft, gain, risk, key, forbidden))  # fmt: skip
-
-    return node
+    top = [_node(explored.row(k), names_) for k in explored.ranked[: bounds.max_plans]]
+    rows.update((n.mask, n) for n in top)
+    plans = tuple(_plan(layout, prepared, at, n, rank) for rank, n in enumerate(top, 1))
+    return SearchResult(plans, layout, prepared, explored, prepared.watched)
 
 
 def _watched(layout: Layout, violated: int) -> _Watched:
@@ -539,50 +433,6 @@ def _watched(layout: Layout, violated: int) -> _Watched:
         for i in dict.fromkeys(indices)
         if i < layout.shown and layout.metrics[i] not in ("accuracy", "accuracy_drop")
     )
-
-
-def _worse(before: Node, after: Node, i: int, lower: bool) -> bool:
-    """Whether the step from ``before`` to ``after`` makes metric ``i`` worse pessimistically, beyond a relative
-    :data:`_REGRESSION_TOLERANCE` (the scorer inlines this test)."""
-    if lower:
-        return after.hi[i] - before.hi[i] > abs(before.hi[i]) * _REGRESSION_TOLERANCE
-    return before.lo[i] - after.lo[i] > abs(before.lo[i]) * _REGRESSION_TOLERANCE
-
-
-def _rank(layout: Layout, nodes: list[Node], by_mask: Mapping[int, Node], truncated: bool) -> list[Node]:
-    """Drop dominated feasible plans and the empty plan, sort the rest (see the module docstring)."""
-    if any(n.feasible for n in nodes):
-        keep = _undominated(len(layout.soft), nodes, by_mask, truncated)
-    else:
-        keep = [n for n in nodes if n.steps] or nodes
-    keep.sort(key=_KEY)
-    return keep
-
-
-def _undominated(
-    soft_limits: int, nodes: list[Node], by_mask: Mapping[int, Node], truncated: bool
-) -> list[Node]:
-    """When some plan is feasible: the plans but the empty one (unless feasible) and the feasible ones that a
-    feasible proper subset matches on soft constraints met."""
-    best_below: dict[
-        int, int
-    ] = {}  # mask -> most soft constraints met by a feasible proper subset (-1: none)
-    keep: list[Node] = []
-    for node in sorted(nodes, key=lambda n: len(n.steps)):
-        best = -1
-        mask = rest = node.mask
-        while rest:  # each subset one step smaller
-            bit = rest & -rest
-            rest ^= bit
-            sub = by_mask.get(mask ^ bit)
-            if sub is None:  # never explored: a smaller plan inside met every constraint (or the cap hit)
-                best = max(best, -1 if truncated else soft_limits)
-            else:
-                best = max(best, sub.soft if sub.feasible else -1, best_below[sub.mask])
-        best_below[mask] = best
-        if not (node.feasible and best >= node.soft) and (node.steps or node.feasible):
-            keep.append(node)
-    return keep
 
 
 def _predicted(
@@ -600,18 +450,19 @@ def _predicted(
     return build
 
 
-def _plan(layout: Layout, prepared: Prepared, by_mask: Mapping[int, Node], node: Node, rank: int) -> Plan:
+def _plan(layout: Layout, prepared: Prepared, at: Callable[[int], Node], node: Node, rank: int) -> Plan:
+    """A ranked plan as the decision shows it (``at``: the explored plan with these candidates, by mask)."""
     steps: list[PlanStep] = []
     mask = 0
     shown = layout.metrics[: layout.shown]
     lower = layout.lower_better
     for i in node.steps:
         mask |= 1 << i
-        at = by_mask[mask]
+        after = at(mask)
         c = prepared.candidates[i]
         stage = STAGES[c.resolved.compiled.stage]
         notes = c.resolved.caveats + _combination_note(c, node.names[: len(steps)])
-        steps.append(PlanStep(c.name, stage, c.recommended, notes, _predicted(at, shown, lower)))
+        steps.append(PlanStep(c.name, stage, c.recommended, notes, _predicted(after, shown, lower)))
     checks = []
     optimistic_ok = not layout.unknown_hard
     for spec in layout.limits:
@@ -652,6 +503,7 @@ def _combination_note(c: SearchCandidate, before: Sequence[str]) -> tuple[str, .
 
 __all__ = [
     "DEFAULT_BOUNDS",
+    "MAX_CANDIDATES",
     "Bounds",
     "Layout",
     "LimitSpec",

@@ -53,6 +53,7 @@ TEMPLATES: dict[str, str] = {
     "engine.may_not_apply": "推荐的 {technique} 可能不适用：{note}",
     "engine.unchecked": "硬约束 {constraint} 无法检查：未给出 measured.{metric}",
     "engine.truncated": "方案搜索在 {plans} 个方案后停止，其余方案未被考虑",
+    "engine.too_many_candidates": "方案搜索最多考虑 {most} 个可能有帮助的技术（按步骤顺序取前面的）：{left:、} 未被考虑",
     # 约束检查
     "check.unknown": "{constraint}：未知（未给出 measured.{metric}）",
     "check.met": "{metric} {value} {op} {limit}：满足",
