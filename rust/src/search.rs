@@ -367,21 +367,25 @@ impl Space {
         (lo, hi)
     }
 
-    /// The plans to show, best first: when some plan is feasible, all but the empty one (unless feasible) and
-    /// the feasible ones that a feasible proper subset matches on soft limits met; else all but the empty one
-    /// (unless it is the only one); sorted by the ranking key.
+    /// The plans to show, best first: when some plan is feasible, all but the empty one and the feasible ones
+    /// that a feasible proper subset matches on soft limits met; else all but the empty one. The empty plan ("no
+    /// change", the root) is shown when it is feasible, when every other plan has a regression (doing nothing is
+    /// better than making what matters worse: it ranks first), or when it is the only one. Sorted by the ranking
+    /// key.
     fn rank(&self, explored: &Explored) -> Vec<usize> {
         let nodes = &explored.nodes;
         let mut keep: Vec<usize> = if nodes.iter().any(Node::feasible) {
             self.undominated(explored)
         } else {
-            let stepped: Vec<usize> = (0..nodes.len()).filter(|&k| !nodes[k].steps.is_empty()).collect();
-            if stepped.is_empty() {
-                (0..nodes.len()).collect()
-            } else {
-                stepped
-            }
+            (0..nodes.len()).filter(|&k| !nodes[k].steps.is_empty()).collect()
         };
+        let root = nodes.iter().position(|n| n.steps.is_empty());
+        if let Some(root) = root {
+            let all_regress = keep.iter().all(|&k| nodes[k].regress());
+            if all_regress && !keep.contains(&root) {
+                keep.push(root);
+            }
+        }
         keep.sort_by(|&a, &b| self.compare(&nodes[a], &nodes[b]));
         keep
     }

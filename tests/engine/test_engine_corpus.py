@@ -110,19 +110,19 @@ def _worsens(scenario: Scenario, d: Decision, steps: Any) -> tuple[str, str] | N
 
 
 def test_no_top_plan_step_worsens_a_violated_or_core_metric(cases: list[Case]) -> None:
-    """Unless every plan found does: measured on CPUs, FP16 slows a CNN (0.57-0.65x), dynamic INT8 barely shrinks
-    one, and ONNX Runtime's fusions can cost a transformer 5 % (bench_predictions), so without calibration data or
-    the model kind some inputs have no plan free of a trade-off. Those stay rare."""
-    only_tradeoffs = 0
+    """Where every plan found makes one worse (measured on CPUs, FP16 slows a CNN 0.57-0.65x, dynamic INT8 barely
+    shrinks one, and ONNX Runtime's fusions can cost a transformer 5 %, bench_predictions), "no change" comes
+    first and the plans with their trade-offs after it."""
+    no_change_first = 0
     for scenario, d in cases:
         if not d.plans:
             continue
         worse = _worsens(scenario, d, d.plans[0].steps)
-        if worse is not None and all(_worsens(scenario, d, p.steps) for p in d.plans[1:]):
-            only_tradeoffs += 1
-            continue
         assert worse is None, (d.scenario, d.plans[0].techniques, *worse)
-    assert only_tradeoffs <= len(cases) // 25, only_tradeoffs
+        if not d.plans[0].techniques and len(d.plans) > 1:
+            assert all(_worsens(scenario, d, p.steps) for p in d.plans[1:]), d.plans
+            no_change_first += 1
+    assert 0 < no_change_first <= len(cases) // 25, no_change_first
 
 
 def test_no_int8_or_pruning_speed_up_on_a_gpu_without_tensorrt(cases: list[Case]) -> None:

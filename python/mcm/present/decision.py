@@ -16,6 +16,7 @@ from typing import Literal, NamedTuple
 
 from mcm import metrics
 from mcm.engine.decision import Decision, Plan
+from mcm.engine.messages import Message
 from mcm.present.language import Lang, label
 from mcm.present.messages import render
 from mcm.present.terminal import Style, table
@@ -241,6 +242,11 @@ def _trace(decision: Decision, lang: Lang, h: dict[str, str]) -> Section:
     return Section(h["decision"], lines=lines, details=details)
 
 
+def _steps(plan: Plan, lang: Lang) -> str:
+    """A plan's techniques in step order, or "no change"."""
+    return " → ".join(plan.techniques) or render(Message("plan.no_change"), lang)
+
+
 def _plans(decision: Decision, lang: Lang, h: dict[str, str], every_plan_table: bool) -> list[Section]:
     shown = plan_metrics(decision)
     heads = [h["step"], *(label(m, lang) for m in shown)]
@@ -248,7 +254,7 @@ def _plans(decision: Decision, lang: Lang, h: dict[str, str], every_plan_table: 
     said: set[str] = set()
     out = [
         Section(
-            f"{h['plan']} {plan.rank}: {' → '.join(plan.techniques) or '—'}",
+            f"{h['plan']} {plan.rank}: {_steps(plan, lang)}",
             lines=[(Span(*_verdict(plan.feasible, h)),)],
             table=(heads, plan_rows(decision, plan, shown, h)),
             bullets=False,
@@ -263,7 +269,7 @@ def _plans(decision: Decision, lang: Lang, h: dict[str, str], every_plan_table: 
         for p in rest:
             lines.append(
                 (
-                    Span(f"{p.rank}. {' → '.join(p.techniques) or '—'}"),
+                    Span(f"{p.rank}. {_steps(p, lang)}"),
                     Span(f"({_verdict(p.feasible, h)[0]})"),
                 )
             )
