@@ -126,7 +126,6 @@ class Layout:
         )
         self.unknown = tuple(lim for lim in limits if lim.metric not in shown)
         self.hard = tuple(k for k, s in enumerate(self.limits) if s.limit.hard)
-        self.soft = tuple(k for k, s in enumerate(self.limits) if not s.limit.hard)
         self.unknown_hard = tuple(lim for lim in self.unknown if lim.hard)
         self.core = tuple((self.index[m], self.lower_better[self.index[m]]) for m in core if m in shown)
 
