@@ -68,7 +68,7 @@ def resolve(model: Any, *, example: Mapping[str, npt.NDArray[Any]] | None = None
             "torch module",
             None,
             lambda t: torch_runner.from_module(
-                model, threads=t, example=_as_tensors(arrays), source="torch module"
+                model, threads=t, example=as_tensors(arrays), source="torch module"
             ),
         )
     if callable(model):
@@ -223,7 +223,7 @@ def _entry_point(text: str) -> ModelSource:
         if _is_torch_module(model):
             from mcm.measure import torch_runner
 
-            return torch_runner.from_module(model, threads=threads, example=_as_tensors(example), source=text)
+            return torch_runner.from_module(model, threads=threads, example=as_tensors(example), source=text)
         if callable(model):
             names = CallableRunner(model, text).inputs
             arrays = (
@@ -244,7 +244,8 @@ def _is_torch_module(obj: Any) -> bool:
     return torch is not None and isinstance(obj, torch.nn.Module)
 
 
-def _as_tensors(example: Any) -> list[Any] | None:
+def as_tensors(example: Any) -> list[Any] | None:
+    """A factory's example inputs (one tensor or array, or a sequence of them) as a list of tensors."""
     if example is None:
         return None
     items = list(example) if isinstance(example, (list, tuple)) else [example]
@@ -273,4 +274,4 @@ def _count_tensors(obj: Any) -> int:
     return 1 if hasattr(obj, "numel") else 0
 
 
-__all__ = ["SUPPORTED", "ModelSource", "Named", "build", "factory", "locate", "resolve"]
+__all__ = ["SUPPORTED", "ModelSource", "Named", "as_tensors", "build", "factory", "locate", "resolve"]

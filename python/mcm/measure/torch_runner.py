@@ -146,7 +146,7 @@ class TorchRunner:
 def from_module(module: Any, *, threads: int, example: Sequence[Any] | None, source: str) -> TorchRunner:
     """An eager ``nn.Module``; ``example`` inputs (tensors) give the shapes, dimension 0 taken as the batch."""
     module.eval()
-    names = _forward_names(module.forward)
+    names = forward_names(module.forward)
     if example is not None:
         specs = [_spec_of_tensor(n, t) for n, t in zip(names, example, strict=False)]
     else:
@@ -234,7 +234,8 @@ def _spec_of_tensor(name: str, t: Any) -> InputSpec:
     return InputSpec(name, str(t.dtype).removeprefix("torch."), shape)
 
 
-def _forward_names(forward: Callable[..., Any]) -> list[str]:
+def forward_names(forward: Callable[..., Any]) -> list[str]:
+    """The names of ``forward``'s required positional parameters (the model's inputs); ``["x"]`` when unknown."""
     kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     try:
         ps = inspect.signature(forward).parameters.values()
@@ -243,4 +244,4 @@ def _forward_names(forward: Callable[..., Any]) -> list[str]:
     return [p.name for p in ps if p.kind in kinds and p.default is inspect.Parameter.empty] or ["x"]
 
 
-__all__ = ["TorchRunner", "from_module", "load_exported", "load_torchscript"]
+__all__ = ["TorchRunner", "forward_names", "from_module", "load_exported", "load_torchscript"]

@@ -31,8 +31,8 @@ class Context:
     eval_set: Path | None = None
     cpu_flags: Mapping[str, bool] = field(default_factory=dict)
     arch: str = ""
-    #: An example input (batch 1) for exporting PyTorch models.
-    example: Any = None
+    #: The example inputs (batch 1, in ``forward``'s order) for exporting PyTorch models.
+    example: tuple[Any, ...] | None = None
 
 
 @dataclass(frozen=True)

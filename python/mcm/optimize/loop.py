@@ -413,21 +413,23 @@ def resolve(model: str, work: Path) -> OptimizeInput:
 
         module, example = build_entry(model)
         if example is None:
-            raise OptimizeError(f"{model}: the factory must return (module, (example_input,)) to export it")
+            raise OptimizeError(
+                f"{model}: the factory returned a module without example inputs, so it cannot be exported",
+                hint="return (module, example) or (module, (input_1, input_2, ...)), as mcm measure takes it",
+            )
         exported = export.to_onnx(module, example, work / "exported")
         return OptimizeInput(exported, module, model, example)
     raise OptimizeError(f"{model}: give {SUPPORTED}")
 
 
-def build_entry(entry: str) -> tuple[Any, Any]:
-    """``(module, its first example input or None)`` from a ``package.module:factory`` entry point
-    (:func:`mcm.measure.loader.build`)."""
+def build_entry(entry: str) -> tuple[Any, tuple[Any, ...] | None]:
+    """``(module, its example input tensors or None)`` from a ``package.module:factory`` entry point
+    (:func:`mcm.measure.loader.build`): one tensor or a sequence of them, as ``mcm measure`` takes them."""
     from mcm.measure import loader
 
     module, example = loader.build(entry)
-    if isinstance(example, (tuple, list)):
-        example = example[0] if example else None
-    return module, example
+    tensors = loader.as_tensors(example)
+    return module, tuple(tensors) if tensors else None
 
 
 def _context(opts: Options, source: OptimizeInput) -> Context:
