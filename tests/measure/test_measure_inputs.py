@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+from onnx import TensorProto, helper
 
+from conftest import save_graph, tensor
 from mcm.exceptions import InputError
 from mcm.measure import inputs
 from mcm.measure.inputs import InputSpec, ShapeArg
@@ -86,3 +89,114 @@ def test_check_feeds() -> None:
         inputs.check_feeds([IMAGE], {"x": np.zeros((1, 3, 32, 32))}, "inputs")
     with pytest.raises(InputError, match="no array for input 'x'"):
         inputs.check_feeds([IMAGE], {}, "inputs")
+
+
+# ---- synthetic inputs for a transformer (issue #13)
+
+
+def _bert_onnx(path: Path) -> Path:
+    """A one-layer BERT (vocabulary 30,522, hidden 32) exported as users export it: batch free, 16 tokens."""
+    torch = pytest.importorskip("torch")
+    from archs import Bert
+
+    ids, mask = torch.randint(0, 30522, (1, 16)), torch.ones(1, 16, dtype=torch.int64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            Bert(layers=1, hidden=32, heads=2, intermediate=64).eval(),
+            (ids, mask),
+            str(path),
+            dynamo=False,
+            input_names=["input_ids", "attention_mask"],
+            dynamic_axes={"input_ids": {0: "batch"}, "attention_mask": {0: "batch"}},
+        )
+    return path
+
+
+def test_a_bert_without_data_gets_token_ids_below_its_vocabulary_and_a_mask_of_ones(tmp_path: Path) -> None:
+    from mcm.measure.onnx_runner import OnnxRunner
+
+    runner = OnnxRunner(_bert_onnx(tmp_path / "bert.onnx"), threads=1)
+    feeds = inputs.plan(runner.inputs, batches=(4,)).feeds(4)
+    ids, mask = feeds["input_ids"], feeds["attention_mask"]
+    assert ids.shape == mask.shape == (4, 16) and ids.dtype == mask.dtype == np.int64
+    assert ids.min() >= 0 and ids.max() < 30522 and len(np.unique(ids)) > 16  # spread over the vocabulary
+    assert (mask == 1).all()
+
+
+def test_a_bert_report_says_what_was_generated(tmp_path: Path) -> None:
+    from mcm.measure import measure_model
+    from mcm.measure.render import text
+
+    report = measure_model(str(_bert_onnx(tmp_path / "bert.onnx")), batches=(2,), min_time=0.05, min_count=20)
+    section = report.sections["inputs"]
+    assert [s["ids_below"] for s in section["signature"]] == [30522, None]
+    assert section["synthetic"] == (
+        "input_ids: token ids uniform below 30522 (the vocabulary, from the embedding table); "
+        "attention_mask: ones (a mask keeping every position); seed 0"
+    )
+    assert section["synthetic_by_input"]["input_ids"]["fill"] == "ids"
+    assert section["synthetic_by_input"]["input_ids"]["below"] == 30522
+    assert f"synthetic inputs: {section['synthetic']}" in text(report).splitlines()
+    assert not any("NaN" in w for w in report.warnings)
+
+
+def test_one_policy_for_synthetic_inputs() -> None:
+    int64, boolean = np.dtype("int64"), np.dtype("bool")
+    assert inputs.fill_for("x", np.dtype("float16")).kind == "normal"
+    assert inputs.fill_for("attention_mask", int64, 30522).kind == "ones"
+    assert inputs.fill_for("Attention_Mask", boolean).text.startswith("True")
+    assert inputs.fill_for("flags", boolean).text == "False"
+    assert inputs.fill_for("token_type_ids", int64, 2).kind == "zeros"
+    assert inputs.fill_for("segment_ids", int64).kind == "zeros"
+    assert inputs.fill_for("position_ids", int64, 512) == inputs.Fill(
+        "positions", "positions 0, 1, 2, ... along the last dimension, wrapped below 512", 512
+    )
+    assert inputs.fill_for("input_ids", int64, 30522).below == 30522
+    assert inputs.fill_for("input_ids", np.dtype("int8"), 30522).below == 128  # what the dtype can hold
+    unknown = inputs.fill_for("input_ids", int64)
+    assert unknown.kind == "zeros" and "no vocabulary found" in unknown.text
+
+
+def test_synthetic_integer_feeds_follow_the_policy() -> None:
+    specs = [
+        InputSpec("input_ids", "int32", ("batch", 8), ids_below=100),
+        InputSpec("token_type_ids", "int64", ("batch", 8), ids_below=2),
+        InputSpec("position_ids", "int64", ("batch", 8), ids_below=5),
+        InputSpec("attention_mask", "bool", ("batch", 8)),
+        InputSpec("lengths", "int64", ("batch",)),
+    ]
+    plan = inputs.plan(specs, batches=(3,), seed=7)
+    feeds = plan.feeds(3)
+    ids = feeds["input_ids"]
+    assert ids.dtype == np.int32 and ids.min() >= 0 and ids.max() < 100 and len(np.unique(ids)) > 1
+    assert np.array_equal(ids, plan.feeds(3)["input_ids"])  # seeded
+    assert not feeds["token_type_ids"].any() and not feeds["lengths"].any()
+    assert feeds["position_ids"].tolist() == [[0, 1, 2, 3, 4, 0, 1, 2]] * 3
+    assert feeds["attention_mask"].dtype == np.bool_ and feeds["attention_mask"].all()
+    assert plan.describe_synthetic().endswith("; seed 7")
+
+
+def test_the_vocabulary_is_found_through_a_cast_and_only_for_integer_inputs(tmp_path: Path) -> None:
+    from mcm.measure.onnx_runner import OnnxRunner
+
+    table = helper.make_tensor("table", TensorProto.FLOAT, [100, 4], np.zeros(400, np.float32).tolist())
+    path = save_graph(
+        tmp_path / "embed.onnx",
+        [
+            helper.make_node("Cast", ["ids"], ["ids64"], to=TensorProto.INT64),
+            helper.make_node("Gather", ["table", "ids64"], ["y"]),
+        ],
+        [helper.make_tensor_value_info("ids", TensorProto.INT32, ["batch", 6])],
+        [tensor("y", ["batch", 6, 4])],
+        [table],
+    )
+    assert OnnxRunner(path, threads=1).inputs[0].ids_below == 100
+    floats = save_graph(
+        tmp_path / "relu.onnx",
+        [helper.make_node("Relu", ["x"], ["y"])],
+        [tensor("x", ["batch", 4])],
+        [tensor("y", ["batch", 4])],
+    )
+    runner = OnnxRunner(floats, threads=1)
+    assert runner.inputs[0].ids_below is None and runner._model is None  # the graph is not read for floats

@@ -1,8 +1,10 @@
 """Model inputs: the signature a runner reports, `--shape` / `--batch` / `.npz` data, and the arrays fed per batch.
 
 Every mismatch (unknown input name, rank, a fixed dimension, dtype, a batch size the model fixes) is an
-:class:`InputError` raised here, before anything is run or timed. Synthetic inputs are seeded: floats from a
-standard normal drawn in their own dtype, integers 0, booleans False (safe for index and mask inputs).
+:class:`InputError` raised here, before anything is run or timed. Synthetic inputs are seeded and follow one policy,
+:func:`fill_for`: floats from a standard normal drawn in their own dtype; masks all ones (True); token types zeros;
+position ids 0, 1, 2, ...; other integers uniform below the vocabulary the runner found for them, else zeros (an
+index valid for any table); other booleans False.
 
 Data files are untrusted: an ``.npz`` is read only from a regular file, without pickles, and refused before
 anything is decompressed when its members would expand past :data:`MAX_DATA_BYTES` (each member's size as the
@@ -48,11 +50,13 @@ class BatchSizeError(InputError):
 
 @dataclass(frozen=True)
 class InputSpec:
-    """One model input: name, numpy dtype name and shape (each None when the model does not say)."""
+    """One model input: name, numpy dtype name and shape (each None when the model does not say), and for an index
+    input the rows of the table it indexes (``ids_below``, its vocabulary) when the runner can tell."""
 
     name: str
     dtype: str | None
     shape: tuple[Dim, ...] | None
+    ids_below: int | None = None
 
     @property
     def batch_free(self) -> bool:
@@ -69,6 +73,7 @@ class InputSpec:
             "name": self.name,
             "dtype": self.dtype,
             "shape": None if self.shape is None else list(self.shape),
+            "ids_below": self.ids_below,
         }
 
 
@@ -91,6 +96,49 @@ class Dataset:
 
 
 @dataclass(frozen=True)
+class Fill:
+    """How one synthetic input is generated: ``kind`` (normal, ids, ones, zeros or positions), the exclusive bound
+    of ids (or of positions, which wrap below it) when known, and the sentence the report shows."""
+
+    kind: Literal["normal", "ids", "ones", "zeros", "positions"]
+    text: str
+    below: int | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {"fill": self.kind, "below": self.below, "text": self.text}
+
+
+def fill_for(name: str, dtype: np.dtype[np.generic], ids_below: int | None = None) -> Fill:
+    """The one policy for synthetic inputs, by dtype, name (case-insensitive) and vocabulary, first match wins:
+    floats standard normal; a name with ``mask`` all ones (True); other booleans False; ``token_type`` or
+    ``segment`` zeros; ``position`` 0, 1, 2, ... along the last dimension; other integers uniform below
+    ``ids_below`` when the runner found it, else zeros (0 indexes any table, a guessed bound might not)."""
+    key = name.lower()
+    if np.issubdtype(dtype, np.floating):
+        return Fill("normal", "floats from a standard normal")
+    integer = np.issubdtype(dtype, np.integer)
+    if not integer and dtype != np.bool_:
+        return Fill("zeros", "zeros")
+    if "mask" in key:
+        return Fill("ones", f"{'ones' if integer else 'True'} (a mask keeping every position)")
+    if not integer:
+        return Fill("zeros", "False")
+    known = ids_below if ids_below is not None and ids_below > 0 else None
+    if known is not None:
+        known = min(known, int(np.iinfo(dtype.name).max) + 1)
+    if "token_type" in key or "segment" in key:
+        return Fill("zeros", "zeros (token types: one segment)")
+    if "position" in key:
+        wrap = f", wrapped below {known}" if known is not None else ""
+        return Fill("positions", f"positions 0, 1, 2, ... along the last dimension{wrap}", known)
+    if known is not None:
+        return Fill(
+            "ids", f"token ids uniform below {known} (the vocabulary, from the embedding table)", known
+        )
+    return Fill("zeros", "zeros (no vocabulary found; 0 indexes any table)")
+
+
+@dataclass(frozen=True)
 class InputPlan:
     """What to feed: the batch sizes and, for each input, a template (dim 0 replaced per batch) or real rows."""
 
@@ -106,11 +154,24 @@ class InputPlan:
         if self.rows is not None:
             return {name: _take(a, batch) for name, a in self.rows.items()}
         rng = np.random.default_rng(self.seed)
+        fills = self.fills()
         out: Feeds = {}
         for name, (shape, dtype) in self.templates.items():
             full = (batch, *shape[1:]) if shape else shape
-            out[name] = _synthetic(rng, full, np.dtype(dtype))
+            out[name] = _synthetic(rng, full, np.dtype(dtype), fills[name])
         return out
+
+    def fills(self) -> dict[str, Fill]:
+        """How each input is generated when the plan is synthetic (see :func:`fill_for`)."""
+        below = {s.name: s.ids_below for s in self.specs}
+        return {
+            name: fill_for(name, np.dtype(dtype), below.get(name))
+            for name, (_, dtype) in self.templates.items()
+        }
+
+    def describe_synthetic(self) -> str:
+        """``input_ids: token ids uniform below 30522 (...); attention_mask: ones (...); seed 0``."""
+        return "; ".join([*(f"{n}: {f.text}" for n, f in self.fills().items()), f"seed {self.seed}"])
 
     def shapes(self, batch: int) -> dict[str, list[int]]:
         """Input shapes at ``batch`` (for the report)."""
@@ -397,12 +458,23 @@ def _take(a: npt.NDArray[np.generic], batch: int) -> npt.NDArray[np.generic]:
 
 
 def _synthetic(
-    rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype[np.generic]
+    rng: np.random.Generator, shape: tuple[int, ...], dtype: np.dtype[np.generic], fill: Fill
 ) -> npt.NDArray[np.generic]:
-    if dtype == np.float64:
-        return rng.standard_normal(shape)
-    if np.issubdtype(dtype, np.floating):  # drawn in float32 (float16 and the like: cast from it, no wider)
+    """One synthetic array as ``fill`` says (:func:`fill_for` chose it)."""
+    if fill.kind == "normal":
+        if dtype == np.float64:
+            return rng.standard_normal(shape)
+        # drawn in float32 (float16 and the like: cast from it, no wider)
         return rng.standard_normal(shape, dtype=np.float32).astype(dtype, copy=False)
+    if fill.kind == "ids" and fill.below is not None:
+        return rng.integers(0, fill.below, size=shape, dtype=dtype)
+    if fill.kind == "positions" and shape:
+        steps = np.arange(shape[-1])
+        if fill.below is not None:
+            steps %= fill.below
+        return np.ascontiguousarray(np.broadcast_to(steps.astype(dtype), shape))
+    if fill.kind == "ones":
+        return np.ones(shape, dtype=dtype)
     return np.zeros(shape, dtype=dtype)
 
 
@@ -422,10 +494,12 @@ __all__ = [
     "Dataset",
     "Dim",
     "Feeds",
+    "Fill",
     "InputPlan",
     "InputSpec",
     "ShapeArg",
     "check_feeds",
+    "fill_for",
     "load_npz",
     "parse_batches",
     "parse_shape",

@@ -7,6 +7,8 @@ recorded, with the providers that were asked for, the ones that became active, a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -91,6 +93,19 @@ class OnnxRunner(HostRunner):
         self._inputs = tuple(self._spec(i) for i in self._session.get_inputs())
         self._version = ort.__version__
         self._model: onnx.ModelProto | None = None
+        self._with_vocab: tuple[InputSpec, ...] | None = None
+
+    @property
+    def inputs(self) -> tuple[InputSpec, ...]:
+        """The signature, each integer input with the vocabulary it indexes: read from the graph on first use, and
+        only for a model with integer inputs (a fresh process that only runs the model never reads the graph)."""
+        if self._with_vocab is None:
+            integer = [
+                s.name for s in self._inputs if s.dtype is not None and s.dtype.startswith(("int", "uint"))
+            ]
+            rows = _vocabularies(self._graph(), integer) if integer else {}
+            self._with_vocab = tuple(replace(s, ids_below=rows.get(s.name)) for s in self._inputs)
+        return self._with_vocab
 
     def bind(self, feeds: Feeds) -> Bound:
         return self._session.run, (None, dict(feeds))
@@ -132,7 +147,8 @@ class OnnxRunner(HostRunner):
         return Unavailable("ONNX Runtime exposes no peak-memory counter for its GPU providers")
 
     def _graph(self) -> onnx.ModelProto:
-        """The graph without external weights, read on first use (after the memory window)."""
+        """The graph without external weights, read on first use: the static counts (after the memory window) or
+        :attr:`inputs` of a model with integer inputs (whose memory peak the fresh process measures)."""
         if self._model is None:
             import onnx
 
@@ -146,6 +162,28 @@ class OnnxRunner(HostRunner):
             raise ModelError(f"input '{arg.name}' has type {arg.type}, which mcm cannot feed (tensors only)")
         shape: tuple[Dim, ...] = tuple(d if isinstance(d, (int, str)) else None for d in arg.shape)
         return InputSpec(arg.name, dtype, shape)
+
+
+def _vocabularies(model: onnx.ModelProto, names: Sequence[str]) -> dict[str, int]:
+    """The rows of the table each input indexes: a Gather whose indices are the input (directly or through Casts)
+    and whose data is an initializer (an embedding table); the fewest rows where it indexes several tables."""
+    graph = model.graph
+    tables = {t.name: tuple(t.dims) for t in graph.initializer}
+    source = {n: n for n in names}
+    for node in graph.node:
+        if node.op_type == "Cast" and node.input and node.input[0] in source:
+            source.update({out: source[node.input[0]] for out in node.output})
+    found: dict[str, int] = {}
+    for node in graph.node:
+        if node.op_type != "Gather" or len(node.input) != 2 or node.input[1] not in source:
+            continue
+        dims = tables.get(node.input[0])
+        axis = next((a.i for a in node.attribute if a.name == "axis"), 0)
+        if dims is None or not -len(dims) <= axis < len(dims):
+            continue
+        name, rows = source[node.input[1]], int(dims[axis])
+        found[name] = min(found.get(name, rows), rows)
+    return found
 
 
 def _first_line(e: BaseException) -> str:

@@ -27,7 +27,7 @@ _CI_KEYS = {"latency_ms": "mean", **{p.metric: p.label for p in metrics.PERCENTI
 def text(report: MeasureReport, *, bins: int = 12) -> str:
     """The whole report as plain text (ends with a newline)."""
     d = report.to_dict()
-    lines = [_title(d), _inputs(d), ""]
+    lines = [_title(d), *_inputs(d), ""]
     width = max(len(m.en) for m in metrics.METRICS.values())
     lines.append(f"{'category':<12} {'metric':<{width}}  {'value':>16}  detail")
     for category in metrics.CATEGORIES:
@@ -139,14 +139,16 @@ def _title(d: dict[str, Any]) -> str:
     )
 
 
-def _inputs(d: dict[str, Any]) -> str:
+def _inputs(d: dict[str, Any]) -> list[str]:
+    """The signature, the input source and batch sizes; for synthetic inputs, a second line with what was drawn."""
     i = d["inputs"]
     sig = ", ".join(
         f"{s['name']} {s['dtype'] or 'any'}[{','.join('?' if x is None else str(x) for x in s['shape'] or ['?'])}]"
         for s in i["signature"]
     )
     source = f"data {i['data']}" if i["data"] else i["source"]
-    return f"inputs: {sig} ({source}); batches {', '.join(str(b) for b in i['batches'])}"
+    line = f"inputs: {sig} ({source}); batches {', '.join(str(b) for b in i['batches'])}"
+    return [line, f"synthetic inputs: {i['synthetic']}"] if i.get("synthetic") else [line]
 
 
 __all__ = ["histogram", "text"]

@@ -264,15 +264,15 @@ def _throughput(r: Results) -> dict[str, Any]:
 
 
 def _inputs(r: Results) -> dict[str, Any]:
+    synthetic = r.plan.source == "synthetic"
     return {
         "source": r.plan.source,
         "data": r.data,
         "signature": [s.to_dict() for s in r.plan.specs],
         "batches": list(r.plan.batches),
         "shapes_by_batch": {str(b): r.plan.shapes(b) for b in r.plan.batches},
-        "synthetic": f"floats from a standard normal, integers 0, booleans False (seed {r.plan.seed})"
-        if r.plan.source == "synthetic"
-        else None,
+        "synthetic": r.plan.describe_synthetic() if synthetic else None,
+        "synthetic_by_input": {n: f.to_dict() for n, f in r.plan.fills().items()} if synthetic else None,
     }
 
 
