@@ -14,7 +14,7 @@ from mcm import demo
 from mcm.cli.main import main
 from mcm.cli.optimize import parse_budget
 from mcm.exceptions import OptimizeError
-from mcm.optimize import pareto
+from mcm.optimize import compare, pareto
 from mcm.optimize.loop import Options, run
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
@@ -52,7 +52,7 @@ def test_loop_on_an_onnx_file_measures_keeps_and_rejects(tmp_path: Path) -> None
     assert rows["onnxruntime fp32"]["status"] == "baseline"
     assert "torch eager" not in rows  # an ONNX file has no framework baseline
     int8 = rows["int8_static"]
-    assert int8["status"] in {"kept", "rejected"} and int8["paired_speedup"]["vs_onnx_fp32"] > 0
+    assert int8["status"] in {"kept", "rejected"} and int8["paired_speedup"]["vs_onnx_fp32"]["ratio"] > 0
     assert int8["vs_onnx_fp32"]["size_x"] <= 0.3
     dynamic = next(r for r in data["candidates"] if r["chain"][-1:] == ["int8_dynamic"])
     assert dynamic["status"] in {"kept", "rejected"} and "×" in dynamic["reason"]
@@ -67,6 +67,8 @@ def test_loop_on_an_onnx_file_measures_keeps_and_rejects(tmp_path: Path) -> None
 def test_the_budget_stops_the_loop(tmp_path: Path) -> None:
     result = run(_options(demo.ONNX_PATH, tmp_path / "out", budget_s=1e-6), print)
     assert result.stop_reason.startswith("the budget") and result.best is result.onnx_baseline
+    untried = [c for c in result.candidates if c.reason == "not tried: the budget ran out"]
+    assert {c.name for c in untried} >= {"int8_static", "int8_dynamic"}  # the report names what was left
     assert (tmp_path / "out" / "model.onnx").read_bytes() == demo.ONNX_PATH.read_bytes()
 
 
@@ -182,3 +184,48 @@ def test_cli_on_the_demo_with_the_mobile_scenario(tmp_path: Path, capsys: pytest
     assert pruned["status"] in {"kept", "rejected"} and pruned["vs_onnx_fp32"]["size_x"] < 0.3
     unstructured = next(r for r in data["candidates"] if r["chain"][:1] == ["pruning"])
     assert any("size only after compression" in n for a in unstructured["applied"] for n in a["notes"])
+
+
+def test_only_and_skip_choose_the_techniques_tried(tmp_path: Path) -> None:
+    result = run(_options(demo.ONNX_PATH, tmp_path / "out", only=("int8_dynamic", "int8_static")), print)
+    tried = {c.chain[-1] for c in result.candidates if c.status in {"kept", "rejected", "failed"}}
+    assert tried <= {"int8_dynamic", "int8_static"} and "int8_dynamic" in tried
+    left = {c.name: c.reason for c in result.candidates if c.status == "skipped"}
+    assert left["ort_graph_opt"] == "not tried: not in --only"
+    result = run(_options(demo.ONNX_PATH, tmp_path / "out2", skip=("int8_static",), budget_s=1e-6), print)
+    assert {c.name: c.reason for c in result.candidates}["int8_static"] == "not tried: --skip"
+
+
+def test_an_unknown_technique_in_only_is_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["optimize", str(demo.ONNX_PATH), "--rules", str(RULES), "--scenario", "mobile"]
+    assert main([*args, "--only", "int8_dynamc", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "--only int8_dynamc: no such technique" in err and "int8_dynamic" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_env_reaches_the_rules(tmp_path: Path) -> None:
+    """tensorrt needs an NVIDIA GPU: skipped on this machine, queued when --env says the target has one."""
+    on_cpu = run(_options(demo.ONNX_PATH, tmp_path / "cpu", budget_s=1e-6), print)
+    assert "nvidia_gpu" in {c.name: c.reason for c in on_cpu.candidates}["tensorrt"]
+    gpu = run(_options(demo.ONNX_PATH, tmp_path / "gpu", budget_s=1e-6, env=(("nvidia_gpu", "true"),)), print)
+    assert {c.name: c.reason for c in gpu.candidates}["tensorrt"] == "not tried: the budget ran out"
+
+
+def test_the_batch_follows_the_scenario(tmp_path: Path) -> None:
+    mobile = run(_options(demo.ONNX_PATH, tmp_path / "m", budget_s=1e-6), print)
+    cloud = run(_options(demo.ONNX_PATH, tmp_path / "c", budget_s=1e-6, scenario="cloud"), print)
+    assert (mobile.batch, cloud.batch) == (1, 32)
+    assert json.loads((tmp_path / "m" / "report.json").read_text())["batch"] == 1
+
+
+def test_a_multi_input_entry_point_is_optimized(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    opts = _options(Path("x"), tmp_path / "out", only=("int8_dynamic",), calib=None, eval_set=None)
+    opts = Options(**{**opts.__dict__, "model": "optimize_models:tiny_bert"})
+    result = run(opts, print)
+    (step,) = [c for c in result.candidates if c.chain == ("int8_dynamic",)]
+    assert step.status in {"kept", "rejected"} and step.paired["vs_best"].rounds >= compare.LOOKS[0]
+    assert result.eager is not None and result.eager.metrics

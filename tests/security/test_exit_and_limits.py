@@ -615,7 +615,10 @@ def fixed_batch_model(path: Path) -> Path:
 
 @pytest.mark.parametrize(
     ("flags", "origin"),
-    [((), "--batch 32, the default"), (("--batch", "8"), "--batch 8")],
+    [
+        (("--scenario", "cloud"), "batch 32, the scenario's"),  # judged on throughput: a server's batch
+        (("--scenario", "mobile", "--batch", "8"), "--batch 8"),
+    ],
 )
 def test_optimize_says_where_its_batch_sizes_came_from(
     flags: tuple[str, ...], origin: str, run_cli: RunCli, tmp_path: Path
@@ -628,8 +631,6 @@ def test_optimize_says_where_its_batch_sizes_came_from(
             str(model),
             "--rules",
             str(RULES),
-            "--scenario",
-            "mobile",
             "--out",
             str(tmp_path / "o"),
             *flags,

@@ -105,18 +105,33 @@ def _judge(
     unavailable: dict[str, str] | None = None,
     max_drop: float = 1.0,
     speed: float = 1.5,
+    interval: tuple[float, float] | None = None,
+    scenario: str = "mobile",
+    violated: tuple[str, ...] = (),
 ) -> tuple[str, str]:
     """The loop's verdict on a candidate measured as ``cand_metrics`` against an FP32 baseline (speed stubbed)."""
+    from mcm.advisor import Advisor
     from mcm.optimize.base import Artifact
+    from mcm.optimize.compare import Paired
     from mcm.optimize.loop import Candidate, Options, _Loop
+    from mcm.rulebook import DIRECTORY
 
-    loop = _Loop.__new__(_Loop)  # the verdict only: no rules, no model, no measurement
+    loop = _Loop.__new__(_Loop)  # the verdict only: the shipped rules, no model, no measurement
     loop.opts = Options(model="m.onnx", rules=(), out=Path("out"), max_accuracy_drop_pp=max_drop)
+    loop.advisor, loop.scenario_name = (
+        Advisor.from_files([DIRECTORY]),
+        scenario,
+    )  # mobile: size, power, latency
     loop.baseline = Candidate(
         "onnxruntime fp32", (), Artifact(Path("base.onnx")), "baseline", metrics=base_metrics,
         unavailable=dict(unavailable or {}),
     )  # fmt: skip
-    monkeypatch.setattr(loop, "_speedup", lambda reference, candidate: speed)
+    low, high = interval or (speed * 0.98, speed * 1.02)
+    paired = Paired(speed, low, high, rounds=8, batch=1)
+    loop.baseline.constraints = [
+        {"metric": m, "hard": True, "status": "violated", "text": f"{m} over its limit"} for m in violated
+    ]
+    monkeypatch.setattr(loop, "_paired", lambda best, candidate: {"vs_best": paired, "vs_onnx_fp32": paired})
     cand = Candidate(
         "int8_static", ("int8_static",), Artifact(Path("int8.onnx")), "measured", metrics=cand_metrics,
         unavailable=dict(unavailable or {}),
@@ -125,6 +140,43 @@ def _judge(
 
 
 HEALTHY = {"nan_inf_count": 0.0, "error_rate": 0.0, "model_size_mb": 1.0}
+
+
+def test_a_size_win_is_kept_where_size_is_core_even_when_slower(monkeypatch: pytest.MonkeyPatch) -> None:
+    # MobileNetV3-small's static INT8 (issue #13): 0.27× the size, 12 % slower, in a scenario judged on size
+    status, reason = _judge(monkeypatch, {**HEALTHY, "model_size_mb": 0.27}, HEALTHY, speed=0.88)
+    assert status == "kept" and "better model_size_mb" in reason and "0.88×" in reason
+
+
+def test_a_size_win_is_not_kept_where_only_throughput_and_cost_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    status, reason = _judge(
+        monkeypatch, {**HEALTHY, "model_size_mb": 0.27}, HEALTHY, speed=1.0, scenario="cloud"
+    )
+    assert status == "rejected" and "no measured gain in what cloud is judged on" in reason
+
+
+@pytest.mark.parametrize(
+    ("speed", "interval"),
+    [(1.05, (0.98, 1.12)), (1.3, (0.97, 1.6)), (1.04, (1.02, 1.06))],  # containing 1.0; real but too small
+)
+def test_a_speed_ratio_is_not_a_gain_unless_its_interval_says_so(
+    monkeypatch: pytest.MonkeyPatch, speed: float, interval: tuple[float, float]
+) -> None:
+    status, reason = _judge(monkeypatch, dict(HEALTHY), HEALTHY, speed=speed, interval=interval)
+    assert status == "rejected" and "no measured gain" in reason
+
+
+def test_a_real_speed_gain_is_kept_where_latency_is_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    status, reason = _judge(monkeypatch, dict(HEALTHY), HEALTHY, speed=1.3, interval=(1.2, 1.4))
+    assert status == "kept" and "better latency_ms" in reason and "[1.20, 1.40]" in reason
+
+
+def test_a_step_that_makes_a_violated_constraint_worse_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    # smaller, but clearly slower while the latency limit is already missed
+    status, reason = _judge(
+        monkeypatch, {**HEALTHY, "model_size_mb": 0.27}, HEALTHY, speed=0.7, violated=("latency_ms",)
+    )
+    assert status == "rejected" and "makes violated latency_ms worse" in reason
 
 
 @pytest.mark.parametrize(

@@ -19,8 +19,6 @@ from mcm.sanitize import inline
 
 _BUDGET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h)?\s*$")
 _SECONDS = {"s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
-#: Batch size timed for throughput when --batch is not given (batch 1 is always timed too).
-DEFAULT_BATCH = 32
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,7 +46,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, type=Path, help="new directory for the model and the reports")
     parser.add_argument("--threads", type=int, default=1, help="threads for every measurement (default 1)")
     parser.add_argument(
-        "--batch", type=int, help=f"batch size for throughput (default {DEFAULT_BATCH}; batch 1 is timed too)"
+        "--batch",
+        type=int,
+        help="batch size for throughput and the paired comparisons (default: 32 where the scenario is judged on "
+        "throughput or cost, else 1; batch 1 is timed too)",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="TECHNIQUE[,TECHNIQUE]",
+        help="try only these techniques",
+    )
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="TECHNIQUE[,TECHNIQUE]",
+        help="never try these techniques",
+    )
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="KEY=VALUE", help="a target fact, e.g. nvidia_gpu=true"
     )
     parser.add_argument(
         "--min-time", type=float, default=1.0, help="seconds timed per batch size (default 1)"
@@ -76,12 +94,12 @@ def run(args: argparse.Namespace) -> int:
     from mcm.measure.api import check_threads
 
     check_threads(args.threads, "--threads")  # before the heavy imports: too many threads is refused at once
-    batch = DEFAULT_BATCH if args.batch is None else args.batch
-    if batch < 1 or args.min_time <= 0:
+    if (args.batch is not None and args.batch < 1) or args.min_time <= 0:
         raise OptimizeError("--batch must be at least 1, --min-time positive")
     _check_data_files(args)
     _check_numbers(args)
 
+    from mcm.cli import inputs
     from mcm.measure.inputs import BatchSizeError
     from mcm.optimize.loop import Options
     from mcm.optimize.loop import run as optimize
@@ -98,15 +116,18 @@ def run(args: argparse.Namespace) -> int:
         train=args.train,
         budget_s=parse_budget(args.budget),
         threads=args.threads,
-        batch=batch,
+        batch=args.batch,
         min_time=args.min_time,
+        env=tuple(inputs.assignments(args.env, "--env").items()),
+        only=_names(args.only),
+        skip=_names(args.skip),
         max_accuracy_drop_pp=args.max_accuracy_drop,
         strict=args.strict,
     )
     try:
         result = optimize(opts, lambda line: print(f"mcm: {inline(line)}", file=sys.stderr, flush=True))
     except BatchSizeError as e:
-        given = f"--batch {batch}" if args.batch is not None else f"--batch {DEFAULT_BATCH}, the default"
+        given = f"--batch {args.batch}" if args.batch is not None else f"batch {max(e.asked)}, the scenario's"
         error = BatchSizeError(f"{e} (mcm optimize times batch 1 and {given})", e.fixed, e.asked)
         error.hint = (
             "give --batch 1"
@@ -117,6 +138,11 @@ def run(args: argparse.Namespace) -> int:
     print((args.out / "report.md").read_text(encoding="utf-8"), end="")
     print(f"wrote {inline(str(args.out))}/model.onnx, report.json, report.md")
     return 0 if result.meets_constraints else 1
+
+
+def _names(values: list[str]) -> tuple[str, ...]:
+    """Technique names from repeated, comma-separated flags."""
+    return tuple(n.strip() for v in values for n in v.split(",") if n.strip())
 
 
 def _check_data_files(args: argparse.Namespace) -> None:

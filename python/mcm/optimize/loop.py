@@ -12,24 +12,39 @@ removes it. The input model is only ever read.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from mcm import metrics
 from mcm.exceptions import McmError, OptimizeError
 from mcm.metrics import format_value
 from mcm.optimize import techniques
 from mcm.optimize.base import Applied, Artifact, Context
-from mcm.units import format_quantity
+from mcm.units import did_you_mean, format_quantity
 
-#: A step is "slower" when its throughput falls below this fraction of the model it replaces (timing noise).
-NOISE = 0.95
-#: A step must improve a core metric (throughput or size) by at least this factor to be kept.
+if TYPE_CHECKING:
+    from mcm.optimize.compare import Paired
+    from mcm.rules.ast import Scenario
+
+#: The smallest change a step must make to a judged metric to be kept (size, memory: the measured values; speed:
+#: the paired ratio, whose interval must also lie outside the noise band).
 MIN_GAIN = 1.05
+#: The batch timed for throughput in scenarios judged on throughput or serving cost (a server's batch); the
+#: others are single-stream (a phone, a camera, an edge box answer one request at a time): batch 1.
+SERVER_BATCH = 32
+_OUT_OF_TIME = "not tried: the budget ran out"
+#: Metrics that follow the call time, judged by the paired comparison rather than by separate measurements.
+_SPEED = frozenset(
+    m.name
+    for m in metrics.METRICS.values()
+    if m.category == "performance" and m.name not in ("flops_g", "macs_g")
+) | {"cost_usd_per_day", "cost_usd_per_million"}
 
 Say = Callable[[str], None]
 #: What ``mcm optimize`` takes as its model.
@@ -51,12 +66,18 @@ class Options:
     train: Path | None = None
     budget_s: float = 600.0
     threads: int = 1
-    batch: int = 32
+    #: The batch timed for throughput and compared in pairs; None: the scenario's (:func:`scenario_batch`).
+    batch: int | None = None
     min_time: float = 1.0
     min_count: int = 50
     max_accuracy_drop_pp: float = 1.0
     #: count a hard constraint that could not be measured (``unknown``) as missed, not as holding
     strict: bool = False
+    #: Target facts, as `mcm advise --env` takes them (``nvidia_gpu=true``); they override what is detected.
+    env: tuple[tuple[str, str], ...] = ()
+    #: Only these techniques are tried (empty: every one the rules allow); ``skip``: never these.
+    only: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
 
 
 @dataclass
@@ -77,7 +98,8 @@ class Candidate:
     source: str = ""
     constraints: list[dict[str, Any]] = field(default_factory=list)
     trace: list[dict[str, Any]] = field(default_factory=list)
-    paired: dict[str, float] = field(default_factory=dict)
+    #: Paired speed against the best model it was judged against (``vs_best``) and ONNX Runtime FP32.
+    paired: dict[str, Paired] = field(default_factory=dict)
     torch_stage: Artifact | None = None
     torch_len: int = 0
     #: Why a metric was not measured, by name (``accuracy``: ``no --eval data``).
@@ -91,6 +113,8 @@ class Result:
     """What the loop found; ``best`` is the chosen model (possibly the ONNX baseline)."""
 
     options: Options
+    #: The batch timed for throughput and compared in pairs (``options.batch`` or the scenario's).
+    batch: int
     candidates: list[Candidate]
     best: Candidate
     eager: Candidate | None
@@ -145,7 +169,10 @@ class _Loop:
 
         self.opts, self.work, self.say = opts, work, say
         self.advisor = Advisor.from_files(opts.rules)
-        self.advisor.engine.scenario(opts.scenario)  # an unknown or ambiguous scenario fails before measuring
+        scenario = self.advisor.engine.scenario(opts.scenario)  # unknown or ambiguous: fails before measuring
+        self.scenario_name = scenario.name if scenario is not None else ""
+        self.batch = opts.batch if opts.batch is not None else scenario_batch(scenario)
+        _check_techniques(opts, tuple(self.advisor.ruleset.techniques))
         self.source = resolve(opts.model, work)
         self.steps = 0
         self.ctx = _context(opts, self.source)
@@ -166,6 +193,7 @@ class _Loop:
         best, stop = self._search(base, queue)
         return Result(
             self.opts,
+            self.batch,
             [c for c in self.candidates if c is not base and c is not eager],
             best,
             eager,
@@ -193,7 +221,10 @@ class _Loop:
         while queue:
             if self._met(best):
                 return best, "every hard constraint holds"
-            if time.monotonic() - self.started > self.opts.budget_s:
+            if self._over_budget():
+                self.candidates += [
+                    Candidate(t, (t,), None, "skipped", _OUT_OF_TIME, source=w) for t, w in queue
+                ]
                 return best, f"the budget ({format_quantity(self.opts.budget_s, 's', 3)}) ran out"
             technique, source = queue.pop(0)
             parent = self._parent(technique, lineage)
@@ -259,7 +290,7 @@ class _Loop:
 
         report = measure_model(
             model,
-            batches=(1, self.opts.batch),
+            batches=tuple(sorted({1, self.batch})),
             data=self.ctx.eval_set,
             threads=self.opts.threads,
             min_time=self.opts.min_time,
@@ -286,6 +317,7 @@ class _Loop:
             measured=cand.metrics,
             baseline=self.baseline.metrics,
             constraints=self.opts.constraints,
+            env=dict(self.opts.env),
             detected=self.env,
             data={"calibration": self.ctx.calib is not None, "training": self.ctx.train is not None},
         )
@@ -315,8 +347,9 @@ class _Loop:
             if t in self.tried:
                 continue
             self.tried.add(t)
-            if t in unmet:
-                self.candidates.append(Candidate(t, (t,), None, "skipped", unmet[t], source=why))
+            left_out = _left_out(t, self.opts)
+            if left_out or t in unmet:
+                self.candidates.append(Candidate(t, (t,), None, "skipped", left_out or unmet[t], source=why))
             else:
                 queue.append((t, why))
         return queue
@@ -334,25 +367,24 @@ class _Loop:
         return lineage[0]
 
     def _judge(self, cand: Candidate, best: Candidate) -> tuple[str, str]:
-        """Keep ``cand`` only if the measurements say it beats the current best: outputs as healthy as the FP32
-        baseline's, speed from a paired comparison (same window, alternating), size and accuracy from the
-        measurement reports. Every limit is written so that a NaN fails it."""
+        """Keep ``cand`` only when the measurements say it improves what the scenario is judged on (a metric of a
+        violated constraint, or a core metric) over the current best without breaking a hard constraint: outputs
+        as healthy as the FP32 baseline's, accuracy within the allowed drop, speed only when the paired interval
+        says the difference is real (:mod:`mcm.optimize.compare`), size and memory by at least ``MIN_GAIN``.
+        Every limit is written so that a NaN fails it."""
         assert cand.model is not None and best.model is not None
         base = self.baseline.model
         assert base is not None
         broken = _unhealthy(cand.metrics, self.baseline.metrics)
         if broken is not None:
             return "rejected", broken
-        speed = self._speedup(best.model.onnx, cand.model.onnx)
-        # one comparison when the best is still the FP32 baseline: two of the same pair can only disagree
-        vs_fp32 = speed if best.model.onnx == base.onnx else self._speedup(base.onnx, cand.model.onnx)
-        cand.paired = {"vs_onnx_fp32": vs_fp32, "vs_best": speed}
-        size = cand.metrics.get("model_size_mb", 0.0) / best.metrics.get("model_size_mb", 1.0)
+        cand.paired = self._paired(best.model.onnx, cand.model.onnx)
+        speed = cand.paired["vs_best"]
+        size = cand.metrics.get("model_size_mb", math.nan) / best.metrics.get("model_size_mb", math.nan)
         drop, accuracy = self._accuracy(cand)
-        numbers = (
-            f"{speed:.2f}× the speed of {best.name} at batch {self.opts.batch} (paired), "
-            f"{cand.paired['vs_onnx_fp32']:.2f}× ONNX Runtime FP32; size {size:.2f}× {best.name}; {accuracy}"
-        )
+        numbers = f"speed {speed} vs {best.name}; size {size:.2f}× {best.name}; {accuracy}"
+        if best is not self.baseline:
+            numbers += f"; {cand.paired['vs_onnx_fp32'].ratio:.2f}× ONNX Runtime FP32 (paired)"
         if any(c["hard"] and c["status"] == "violated" for c in cand.constraints) and not any(
             c["hard"] and c["status"] == "violated" for c in best.constraints
         ):
@@ -362,11 +394,29 @@ class _Loop:
         limit = self.opts.max_accuracy_drop_pp / 100  # a fraction, as the catalogue's accuracy_drop
         if drop is not None and not drop <= limit:
             return "rejected", f"accuracy drop above {format_value('accuracy_drop', limit)}: {numbers}"
-        if not speed >= NOISE:
-            return "rejected", f"slower: {numbers}"
-        if speed < MIN_GAIN and size > 1 / MIN_GAIN:
-            return "rejected", f"no measured gain: {numbers}"
-        return "kept", numbers
+        judged = self._judged_metrics(best)
+        gains = [m for m in judged if _change(m, cand, best, speed) == "better"]
+        losses = [m for m in self._violated(best) if _change(m, cand, best, speed) == "worse"]
+        if losses:
+            return "rejected", f"makes violated {', '.join(losses)} worse: {numbers}"
+        if not gains:
+            what = ", ".join(judged) or "nothing measurable"
+            return (
+                "rejected",
+                f"no measured gain in what {self.scenario_name} is judged on ({what}): {numbers}",
+            )
+        return "kept", f"better {', '.join(gains)}: {numbers}"
+
+    def _judged_metrics(self, best: Candidate) -> list[str]:
+        """What a step must improve: the metrics of the best model's violated constraints, then the scenario's
+        core metrics."""
+        scenario = self.advisor.ruleset.scenarios.get(self.scenario_name)
+        core = [str(m) for m in scenario.core] if scenario is not None else []
+        return list(dict.fromkeys([*self._violated(best), *core]))
+
+    @staticmethod
+    def _violated(cand: Candidate) -> list[str]:
+        return [c["metric"] for c in cand.constraints if c["status"] == "violated"]
 
     def _accuracy(self, cand: Candidate) -> tuple[float | None, str]:
         """The accuracy drop from the FP32 baseline (the catalogue's ``accuracy_drop``, a fraction), and how to
@@ -379,21 +429,76 @@ class _Loop:
         why = missing.unavailable.get("accuracy", "no reason given")
         return None, f"accuracy not measured ({why if missing is cand else 'for the FP32 baseline: ' + why})"
 
-    def _speedup(self, reference: Path, candidate: Path) -> float:
+    def _paired(self, best: Path, candidate: Path) -> dict[str, Paired]:
+        """``candidate`` against the current best (``vs_best``) and the FP32 baseline (``vs_onnx_fp32``), in one
+        set of rounds; the rounds stop early when the budget runs out."""
         from mcm.optimize import compare
 
-        return compare.speedup(
-            reference,
+        base = self.baseline.model
+        assert base is not None
+        others = {} if best == base.onnx else {"fp32": base.onnx}
+        found = compare.paired(
+            best,
             candidate,
-            batch=self.opts.batch,
+            others=others,
+            batch=self.batch,
             threads=self.opts.threads,
             data=self.ctx.eval_set or self.ctx.calib,
-            round_time=max(0.01, self.opts.min_time / 5),
+            round_time=max(0.01, self.opts.min_time / 20),
+            should_stop=self._over_budget,
         )
+        return {"vs_best": found["reference"], "vs_onnx_fp32": found.get("fp32", found["reference"])}
+
+    def _over_budget(self) -> bool:
+        return time.monotonic() - self.started > self.opts.budget_s
 
     def _met(self, cand: Candidate) -> bool:
         hard = [c for c in cand.constraints if c["hard"]]
         return bool(hard) and all(c["status"] == "met" for c in hard)
+
+
+def scenario_batch(scenario: Scenario | None) -> int:
+    """The batch a scenario is timed at: :data:`SERVER_BATCH` when throughput or serving cost is one of its core
+    metrics, else 1 (single-stream)."""
+    core = {str(m) for m in scenario.core} if scenario is not None else set()
+    return SERVER_BATCH if core & {"throughput_qps", "cost_usd_per_day", "cost_usd_per_million"} else 1
+
+
+def _check_techniques(opts: Options, known: tuple[str, ...]) -> None:
+    """Refuse a technique in ``--only`` or ``--skip`` the rules do not define."""
+    for flag, names in (("--only", opts.only), ("--skip", opts.skip)):
+        for name in names:
+            if name not in known:
+                hint = did_you_mean(name, known) or "techniques: " + ", ".join(known)
+                raise OptimizeError(f"{flag} {name}: no such technique in the rules", hint=hint)
+
+
+def _left_out(technique: str, opts: Options) -> str:
+    """Why ``--only``/``--skip`` leave ``technique`` out, or ""."""
+    if opts.only and technique not in opts.only:
+        return "not tried: not in --only"
+    return "not tried: --skip" if technique in opts.skip else ""
+
+
+def _change(
+    metric: str, cand: Candidate, best: Candidate, speed: Paired
+) -> Literal["better", "worse", "same", "unknown"]:
+    """How ``cand`` changes ``metric`` from ``best``: speed metrics by the paired comparison (its interval
+    outside the noise band and its ratio at least :data:`MIN_GAIN` from 1), the others by their measured values
+    (at least :data:`MIN_GAIN` apart); "unknown" when either was not measured."""
+    if metric in _SPEED:
+        if speed.faster and speed.ratio >= MIN_GAIN:
+            return "better"
+        return "worse" if speed.slower and speed.ratio <= 1 / MIN_GAIN else "same"
+    known = metrics.get(metric)
+    new, old = cand.metrics.get(metric), best.metrics.get(metric)
+    if known is None or new is None or old is None or not (math.isfinite(new) and math.isfinite(old)):
+        return "unknown"
+    # better when a * MIN_GAIN <= b, worse when b * MIN_GAIN <= a
+    a, b = (new, old) if known.better == "lower" else (old, new)
+    if a == b:
+        return "same"
+    return "better" if a * MIN_GAIN <= b else "worse" if b * MIN_GAIN <= a else "same"
 
 
 def resolve(model: str, work: Path) -> OptimizeInput:

@@ -32,7 +32,7 @@ def to_dict(result: Result) -> dict[str, Any]:
         "model": result.options.model,
         "scenario": result.options.scenario,
         "threads": result.options.threads,
-        "batch": result.options.batch,
+        "batch": result.batch,
         "stop_reason": result.stop_reason,
         "meets_constraints": result.meets_constraints,
         "chosen": {"name": result.best.name, "chain": list(result.best.chain), "file": "model.onnx"},
@@ -47,7 +47,7 @@ def _objectives(c: Candidate) -> dict[str, float]:
     """Speed (paired ratio to ONNX Runtime FP32; the baseline is 1), size and accuracy."""
     m = c.metrics
     return {
-        "speed_x": c.paired.get("vs_onnx_fp32", 1.0 if not c.chain else 0.0),
+        "speed_x": c.paired["vs_onnx_fp32"].ratio if "vs_onnx_fp32" in c.paired else 0.0 if c.chain else 1.0,
         "model_size_mb": m.get("model_size_mb", float("inf")),
         "accuracy": m.get("accuracy", 0.0),
     }
@@ -69,7 +69,7 @@ def _row(c: Candidate, base: Candidate, eager: Candidate | None, on_front: bool)
             {k: t[k] for k in ("rule", "status", "explanation", "recommend", "pos")} for t in c.trace
         ],
         "applied": [a.to_dict() for a in c.applied],
-        "paired_speedup": c.paired,
+        "paired_speedup": {k: p.to_dict() for k, p in c.paired.items()},
         "throughput_batch": c.throughput_batch,
     }
     if m:
@@ -110,7 +110,9 @@ def markdown(data: dict[str, Any]) -> str:
         f"Hard constraints: {'hold' if data['meets_constraints'] else 'NOT met'}{md(_unknown(data))}. "
         f"{data['threads']} thread(s); throughput is the best of batch 1 and batch {b} (the batch in brackets); "
         f"paired speed at batch {b}. Speed ratios from separate measurements drift on a shared machine; the paired "
-        "column times both models in alternating rounds of one window (what keep/reject decisions use).",
+        "column times the models in alternating rounds of one window, on fresh sessions each round, and gives the "
+        "median ratio and its 95 % interval: a speed change counts only when that interval excludes 1.0 (what "
+        "keep/reject decisions use).",
         *_accuracy_note(data),
         "",
         "| candidate | status | latency b1 | throughput | × ORT FP32 | × ORT FP32 paired "
@@ -122,7 +124,7 @@ def markdown(data: dict[str, Any]) -> str:
         cons = ", ".join(f"{c['metric']} {c['status']}" for c in r["constraints"] if c["hard"]) or "—"
         lines.append(
             f"| {md(r['name'])} | {md(r['status'])} | {_v(m, 'latency_ms')} | {_throughput(r)} "
-            f"| {_x(vo.get('throughput_x'))} | {_x(r['paired_speedup'].get('vs_onnx_fp32'))} "
+            f"| {_x(vo.get('throughput_x'))} | {_paired(r['paired_speedup'].get('vs_onnx_fp32'))} "
             f"| {_x(ve.get('throughput_x'))} | {_v(m, 'model_size_mb')} "
             f"| {_x(vo.get('size_x'))} | {_v(m, 'memory_mb')} | {_v(m, 'accuracy')} "
             f"| {format_value('accuracy_drop', vo.get('accuracy_drop'))} | {md(cons)} "
@@ -189,6 +191,11 @@ def _x(ratio: float | None) -> str:
     return "—" if ratio is None else f"{ratio:,.2f}×"
 
 
+def _paired(p: dict[str, Any] | None) -> str:
+    """A paired ratio with its interval: ``1.32× [1.28, 1.35]``."""
+    return "—" if p is None else f"{p['ratio']:,.2f}× [{p['low']:.2f}, {p['high']:.2f}]"
+
+
 def _throughput(row: dict[str, Any]) -> str:
     shown = _v(row["metrics"], "throughput_qps")
     return shown if row.get("throughput_batch") is None else f"{shown} (b{row['throughput_batch']})"
@@ -200,7 +207,7 @@ def _points(result: Result) -> list[plot.Point]:
     with_accuracy = "accuracy" in result.onnx_baseline.metrics
     return [
         plot.Point(
-            c.paired["vs_onnx_fp32"] if c.chain else 1.0,
+            c.paired["vs_onnx_fp32"].ratio if c.chain else 1.0,
             c.metrics.get("model_size_mb", 0.0),
             "chosen" if c is result.best else c.status,
             c.name,
