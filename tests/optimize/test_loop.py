@@ -229,3 +229,23 @@ def test_a_multi_input_entry_point_is_optimized(tmp_path: Path, monkeypatch: pyt
     (step,) = [c for c in result.candidates if c.chain == ("int8_dynamic",)]
     assert step.status in {"kept", "rejected"} and step.paired["vs_best"].rounds >= compare.LOOKS[0]
     assert result.eager is not None and result.eager.metrics
+
+
+def test_without_labels_outputs_are_compared_with_fp32(tmp_path: Path) -> None:
+    """No --eval: each step's outputs against the FP32 baseline's on the calibration rows, said as what it is."""
+    result = run(_options(demo.ONNX_PATH, tmp_path / "out", eval_set=None, only=("int8_dynamic",)), print)
+    (step,) = [c for c in result.candidates if c.chain == ("int8_dynamic",)]
+    found = step.agreement
+    assert found is not None and not isinstance(found, str) and hasattr(found, "top1")
+    assert found.origin == "calibration data" and found.rows == 128 and 0.9 <= found.top1 <= 1.0
+    assert (
+        "accuracy not measured (no --eval data); outputs vs FP32 on 128 rows of calibration data"
+        in step.reason
+    )
+    assert "pp" not in step.reason
+    row = next(
+        r
+        for r in json.loads((tmp_path / "out" / "report.json").read_text())["candidates"]
+        if r["name"] == step.name
+    )
+    assert row["output_agreement"]["top1_agreement"] == found.top1

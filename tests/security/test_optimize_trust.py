@@ -118,10 +118,9 @@ def _judge(
 
     loop = _Loop.__new__(_Loop)  # the verdict only: the shipped rules, no model, no measurement
     loop.opts = Options(model="m.onnx", rules=(), out=Path("out"), max_accuracy_drop_pp=max_drop)
-    loop.advisor, loop.scenario_name = (
-        Advisor.from_files([DIRECTORY]),
-        scenario,
-    )  # mobile: size, power, latency
+    loop.advisor = Advisor.from_files([DIRECTORY])
+    loop.scenario_name = scenario  # mobile: size, power, latency
+    loop.reference = None  # no output comparison: the verdict from the given metrics
     loop.baseline = Candidate(
         "onnxruntime fp32", (), Artifact(Path("base.onnx")), "baseline", metrics=base_metrics,
         unavailable=dict(unavailable or {}),

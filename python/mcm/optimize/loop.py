@@ -23,12 +23,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from mcm import metrics
 from mcm.exceptions import McmError, OptimizeError
+from mcm.measure.unavailable import Unavailable
 from mcm.metrics import format_value
 from mcm.optimize import techniques
 from mcm.optimize.base import Applied, Artifact, Context
 from mcm.units import did_you_mean, format_quantity
 
 if TYPE_CHECKING:
+    from mcm.optimize.agreement import Agreement, Reference
     from mcm.optimize.compare import Paired
     from mcm.rules.ast import Scenario
 
@@ -106,6 +108,8 @@ class Candidate:
     unavailable: dict[str, str] = field(default_factory=dict)
     #: The batch size whose rate is ``metrics["throughput_qps"]`` (the best of those timed), when measured.
     throughput_batch: int | None = None
+    #: Outputs against the FP32 baseline's, when accuracy could not be measured against labels (or why not).
+    agreement: Agreement | Unavailable | None = None
 
 
 @dataclass
@@ -187,6 +191,7 @@ class _Loop:
         base.torch_stage = model if self.source.torch_module is not None else None
         self.baseline = self._measured(base, str(self.source.onnx))
         self.env = self.measured_env
+        self.reference = self._reference()
         self.tried: set[str] = set()
         queue = self._queue(self._advise(base))
         self.say(_constraint_line(base))
@@ -381,6 +386,8 @@ class _Loop:
         cand.paired = self._paired(best.model.onnx, cand.model.onnx)
         speed = cand.paired["vs_best"]
         size = cand.metrics.get("model_size_mb", math.nan) / best.metrics.get("model_size_mb", math.nan)
+        if self.reference is not None and "accuracy" not in cand.metrics:
+            cand.agreement = _compare_outputs(self.reference, cand.model.onnx)
         drop, accuracy = self._accuracy(cand)
         numbers = f"speed {speed} vs {best.name}; size {size:.2f}× {best.name}; {accuracy}"
         if best is not self.baseline:
@@ -427,7 +434,24 @@ class _Loop:
             return drop, f"accuracy drop {format_value('accuracy_drop', drop)} vs FP32"
         missing = cand if new is None else self.baseline
         why = missing.unavailable.get("accuracy", "no reason given")
-        return None, f"accuracy not measured ({why if missing is cand else 'for the FP32 baseline: ' + why})"
+        said = f"accuracy not measured ({why if missing is cand else 'for the FP32 baseline: ' + why})"
+        if cand.agreement is not None:
+            said += f"; {cand.agreement}"
+            if not isinstance(cand.agreement, Unavailable) and cand.agreement.top1 is not None:
+                said += f" (an accuracy drop of at most {1 - cand.agreement.top1:.1%} on these rows)"
+        return None, said
+
+    def _reference(self) -> Reference | None:
+        """The FP32 outputs candidates are compared with when there are no labels (None with labelled data)."""
+        from mcm.optimize.agreement import Reference
+
+        if "accuracy" in self.baseline.metrics:
+            return None
+        try:
+            return Reference(self.source.onnx, calib=self.ctx.calib, threads=self.opts.threads)
+        except McmError as e:
+            self.say(f"outputs will not be compared with FP32: {e}")
+            return None
 
     def _paired(self, best: Path, candidate: Path) -> dict[str, Paired]:
         """``candidate`` against the current best (``vs_best``) and the FP32 baseline (``vs_onnx_fp32``), in one
@@ -558,6 +582,13 @@ def _context(opts: Options, source: OptimizeInput) -> Context:
 def _mkdir(path: Path) -> Path:
     path.mkdir(parents=True)
     return path
+
+
+def _compare_outputs(reference: Reference, candidate: Path) -> Agreement | Unavailable:
+    try:
+        return reference.compare(candidate)
+    except McmError as e:
+        return Unavailable(f"outputs not compared with FP32: {e}")
 
 
 def _unhealthy(metrics: dict[str, float], baseline: dict[str, float]) -> str | None:

@@ -1,5 +1,5 @@
 """The optimization report: one row per candidate against both baselines, the Pareto front, and the rule trace
-that drove each step, as JSON (``report.json``, schema ``mcm.optimize/2``) and Markdown (``report.md``)."""
+that drove each step, as JSON (``report.json``, schema ``mcm.optimize/3``) and Markdown (``report.md``)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from typing import Any
 
 from mcm.files import write_all
 from mcm.files.write import StrPath
+from mcm.measure.unavailable import Unavailable
 from mcm.metrics import format_value
 from mcm.optimize import pareto, plot
+from mcm.optimize.agreement import Agreement
 from mcm.optimize.loop import Candidate, Result
 from mcm.sanitize import inline
 from mcm.sanitize import markdown as md
 
-SCHEMA = "mcm.optimize/2"
+SCHEMA = "mcm.optimize/3"
 #: The candidates' scatter (:mod:`mcm.optimize.plot`).
 PLOT_FILE = "candidates.svg"
 
@@ -41,6 +43,10 @@ def to_dict(result: Result) -> dict[str, Any]:
         "env": result.env,
         "provenance": result.provenance,
     }
+
+
+def _agreement(found: Agreement | Unavailable) -> dict[str, Any] | str:
+    return str(found) if isinstance(found, Unavailable) else found.to_dict()
 
 
 def _objectives(c: Candidate) -> dict[str, float]:
@@ -71,6 +77,7 @@ def _row(c: Candidate, base: Candidate, eager: Candidate | None, on_front: bool)
         "applied": [a.to_dict() for a in c.applied],
         "paired_speedup": {k: p.to_dict() for k, p in c.paired.items()},
         "throughput_batch": c.throughput_batch,
+        "output_agreement": None if c.agreement is None else _agreement(c.agreement),
     }
     if m:
         row["vs_onnx_fp32"] = _ratios(m, base.metrics)
@@ -103,12 +110,17 @@ def markdown(data: dict[str, Any]) -> str:
     """The Markdown view of :func:`to_dict`'s data; names, reasons and messages (from the model, the rules and the
     arguments) through :func:`mcm.sanitize.markdown`, rule names in code spans through ``inline``."""
     b = data["batch"]
+    throughput = (
+        "throughput at batch 1 (single-stream)"
+        if b == 1
+        else f"throughput is the best of batch 1 and batch {b} (the batch in brackets)"
+    )
     lines = [
         f"# mcm optimize: {md(data['model'])} ({md(data['scenario'] or 'default scenario')})",
         "",
         f"Chosen: **{md(data['chosen']['name'])}** → `model.onnx`. Stopped: {md(data['stop_reason'])}. "
         f"Hard constraints: {'hold' if data['meets_constraints'] else 'NOT met'}{md(_unknown(data))}. "
-        f"{data['threads']} thread(s); throughput is the best of batch 1 and batch {b} (the batch in brackets); "
+        f"{data['threads']} thread(s); {throughput}; "
         f"paired speed at batch {b}. Speed ratios from separate measurements drift on a shared machine; the paired "
         "column times the models in alternating rounds of one window, on fresh sessions each round, and gives the "
         "median ratio and its 95 % interval: a speed change counts only when that interval excludes 1.0 (what "
@@ -170,7 +182,16 @@ def _accuracy_note(data: dict[str, Any]) -> list[str]:
     """A paragraph saying why the accuracy columns are empty, when the FP32 baseline's accuracy was not measured."""
     baselines = [r for r in data["candidates"] if r["status"] == "baseline"]
     why = next((r["unavailable"]["accuracy"] for r in baselines if "accuracy" in r["unavailable"]), None)
-    return ["", f"Accuracy not measured ({md(why)}): no candidate's accuracy drop is known."] if why else []
+    if not why:
+        return []
+    compared = any(isinstance(r.get("output_agreement"), dict) for r in data["candidates"])
+    then = (
+        " Each step's outputs were compared with the FP32 baseline's instead (see its verdict): that bounds the "
+        "accuracy drop by the top-1 disagreement on those rows, it does not measure it."
+        if compared
+        else ""
+    )
+    return ["", f"Accuracy not measured ({md(why)}): no candidate's accuracy drop is known.{then}"]
 
 
 def _unknown(data: dict[str, Any]) -> str:
