@@ -94,15 +94,15 @@ def main() -> int:
             out.mkdir()
             applied = step(out)
             m = measured(str(applied.model.onnx))
-            speed = compare.speedup(
+            speed = compare.paired(
                 demo.ONNX_PATH,
                 applied.model.onnx,
                 batch=args.batch,
                 threads=args.threads,
                 data=demo.EVAL_PATH,
-                rounds=rounds,
+                max_rounds=rounds,
                 round_time=min_time / 3,
-            )
+            )["reference"].ratio
             size = m["model_size_mb"] / fp32["model_size_mb"]
             drop = 100 * (fp32["accuracy"] - m["accuracy"])
             note = "; ".join(applied.notes) or ("" if speed >= 0.95 else "slower than FP32: rejected")
@@ -133,15 +133,15 @@ def mobilenet_int8(
     out = tmp / "mobilenet_int8"
     out.mkdir()
     applied = int8_static.apply(fp32, out, calib=calib, flags=flags, arch=arch)
-    speed = compare.speedup(
+    speed = compare.paired(
         fp32,
         applied.model.onnx,
         batch=batch,
         threads=threads,
         data=calib,
-        rounds=rounds,
+        max_rounds=rounds,
         round_time=min_time / 3,
-    )
+    )["reference"].ratio
     size = applied.model.onnx.stat().st_size / fp32.stat().st_size
     print(
         f"\nMobileNetV2 64 px, static INT8 vs its ONNX Runtime FP32: {speed:.2f}x, size {size:.2f}x (information)"

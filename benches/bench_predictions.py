@@ -204,15 +204,15 @@ def measure(model: Model, name: str, resolved: Resolved | None, tmp: Path) -> Ro
     for batch in model.batches:
         # one paired round per call, so that the spread of the rounds can be shown beside their median
         ratios = [
-            compare.speedup(
+            compare.paired(
                 model.onnx,
                 candidate,
                 batch=batch,
                 threads=model.ctx.threads,
                 data=model.data,
-                rounds=1,
+                max_rounds=1,
                 round_time=model.round_time,
-            )
+            )["reference"].ratio
             for _ in range(model.rounds)
         ]
         row.measured[batch] = (statistics.median(ratios), min(ratios), max(ratios))

@@ -249,3 +249,45 @@ def test_without_labels_outputs_are_compared_with_fp32(tmp_path: Path) -> None:
         if r["name"] == step.name
     )
     assert row["output_agreement"]["top1_agreement"] == found.top1
+
+
+def _symbolic_sequence_model(path: Path) -> Path:
+    """Token ids [batch, seq] → embedding → mean over the sequence → a linear head: the sequence is symbolic."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    table = numpy_helper.from_array(rng.standard_normal((500, 32), dtype=np.float32), "table")
+    head = numpy_helper.from_array(rng.standard_normal((32, 4), dtype=np.float32), "head")
+    axes = numpy_helper.from_array(np.array([1], dtype=np.int64), "axes")
+    nodes = [
+        helper.make_node("Gather", ["table", "input_ids"], ["emb"]),
+        helper.make_node("ReduceMean", ["emb", "axes"], ["pooled"], keepdims=0),
+        helper.make_node("MatMul", ["pooled", "head"], ["logits"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "seq",
+        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 4])],
+        [table, head, axes],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), str(path))
+    return path
+
+
+def test_shape_fills_a_symbolic_sequence_for_optimize(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = _symbolic_sequence_model(tmp_path / "seq.onnx")
+    args = ["optimize", str(model), "--rules", str(RULES), "--scenario", "mobile", "--only", "int8_dynamic"]
+    args += ["--min-time", "0.03", "--budget", "60s"]
+    assert main([*args, "--out", str(tmp_path / "no-shape")]) == 2
+    assert "--shape input_ids=" in capsys.readouterr().err and not (tmp_path / "no-shape").exists()
+    assert main([*args, "--shape", "input_ids=1x24", "--out", str(tmp_path / "out")]) in (0, 1)
+    data = json.loads((tmp_path / "out" / "report.json").read_text())
+    step = next(r for r in data["candidates"] if r["chain"] == ["int8_dynamic"])
+    assert step["status"] in {"kept", "rejected"}, step["reason"]
+    assert step["output_agreement"]["origin"] == "synthetic inputs" and step["output_agreement"]["rows"] == 64
+    capsys.readouterr()

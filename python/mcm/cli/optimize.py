@@ -52,6 +52,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "throughput or cost, else 1; batch 1 is timed too)",
     )
     parser.add_argument(
+        "--shape",
+        action="append",
+        default=[],
+        metavar="NAME=DIMS",
+        help="fill an input's symbolic dimensions when no data does, e.g. input_ids=1x128 (repeatable)",
+    )
+    parser.add_argument(
         "--only",
         action="append",
         default=[],
@@ -120,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
         min_time=args.min_time,
         env=tuple(inputs.assignments(args.env, "--env").items()),
         only=_names(args.only),
+        shapes=tuple(args.shape),
         skip=_names(args.skip),
         max_accuracy_drop_pp=args.max_accuracy_drop,
         strict=args.strict,

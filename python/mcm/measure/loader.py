@@ -23,14 +23,15 @@ import numpy.typing as npt
 
 from mcm.exceptions import ModelError
 from mcm.files.read import regular_file
-from mcm.measure import torch_archive
+from mcm.measure import torch_archive, zoo
 from mcm.measure.runner import CallableRunner, Runner
 
 _ENTRY_POINT = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 _TORCH_SUFFIXES = {".pt", ".pth", ".pts", ".ts", ".jit", ".torchscript", ".ckpt", ".bin"}
 _PICKLE_MAGIC = b"\x80"
 SUPPORTED = (
-    ".onnx, a TorchScript file (.pt/.ts), a torch.export program (.pt2), package.module:factory, or demo"
+    ".onnx, a TorchScript file (.pt/.ts), a torch.export program (.pt2), package.module:factory, "
+    "torchvision:NAME, timm:NAME, or demo"
 )
 
 
@@ -98,7 +99,7 @@ def locate(text: str, supported: str = SUPPORTED) -> Named:
 
         return Named(text, "demo", demo.ONNX_PATH)
     path = Path(text)
-    if not path.exists() and _ENTRY_POINT.match(text):
+    if not path.exists() and (_ENTRY_POINT.match(text) or zoo.matches(text)):
         return Named(text, "entry point", None)
     if not path.exists():
         raise ModelError(f"{text}: no such file (give {supported})")
@@ -189,11 +190,14 @@ def _refuse_checkpoint(path: Path) -> NoReturn:
 
 
 def factory(text: str) -> Callable[[], Any]:
-    """The factory a ``package.module:factory`` entry point names, its module imported; :class:`ModelError`
-    when the module cannot be imported or has no such callable."""
+    """The factory a ``package.module:factory`` entry point (or a :mod:`mcm.measure.zoo` name) names, its module
+    imported (from the current directory too, as ``python -c`` would); :class:`ModelError` when the module cannot
+    be imported or has no such callable."""
+    if zoo.matches(text):
+        return zoo.factory(text)
     module_name, _, attr = text.partition(":")
     try:
-        module = importlib.import_module(module_name)
+        module = _import(module_name)
     except Exception as e:  # the user's module may raise anything while importing
         raise ModelError(f"{text}: cannot import {module_name} ({type(e).__name__}: {e})") from e
     found: Any = module
@@ -204,12 +208,26 @@ def factory(text: str) -> Callable[[], Any]:
     return cast("Callable[[], Any]", found)
 
 
+def _import(name: str) -> Any:
+    """``importlib.import_module(name)``, looking in the current directory when the installed path lacks it."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as e:
+        here = os.getcwd()
+        if e.name != name.split(".")[0] or here in sys.path or "" in sys.path:
+            raise
+        sys.path.append(here)  # after the installed packages: a local file never shadows one
+        return importlib.import_module(name)
+
+
 def build(text: str, make: Callable[[], Any] | None = None) -> tuple[Any, Any]:
     """``(model, example inputs or None)`` from calling an entry point's factory (``make``, else
     :func:`factory`'s): it returns the model, or ``(model, example)``. :class:`ModelError` when it raises."""
     make = factory(text) if make is None else make
     try:
         made = make()
+    except ModelError:  # a zoo factory's own, already saying what went wrong
+        raise
     except Exception as e:  # the factory is user code
         raise ModelError(f"{text}: the factory raised {type(e).__name__}: {e}") from e
     return (made[0], made[1]) if isinstance(made, tuple) and len(made) == 2 else (made, None)

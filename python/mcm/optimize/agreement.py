@@ -10,6 +10,7 @@ it is reported only (random inputs are not the data the model will see).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import numpy.typing as npt
 
 from mcm.measure import accuracy
 from mcm.measure.health import Tally
-from mcm.measure.inputs import Feeds, load_npz, plan
+from mcm.measure.inputs import Feeds, ShapeArg, load_npz, plan
 from mcm.measure.onnx_runner import OnnxRunner
 from mcm.measure.unavailable import Unavailable
 
@@ -62,7 +63,9 @@ class Agreement:
 class Reference:
     """The FP32 baseline's outputs on the comparison rows, computed once and compared with each candidate."""
 
-    def __init__(self, model: Path, *, calib: Path | None, threads: int) -> None:
+    def __init__(
+        self, model: Path, *, calib: Path | None, threads: int, shapes: Sequence[ShapeArg] = ()
+    ) -> None:
         self.threads = threads
         runner = OnnxRunner(model, threads=threads)
         dataset = load_npz(calib) if calib is not None else None
@@ -72,7 +75,7 @@ class Reference:
             self.rows: dict[str, npt.NDArray[Any]] = dict(plan(runner.inputs, data=dataset).rows or {})
         else:
             n = SYNTHETIC_ROWS if free else 1
-            self.rows = dict(plan(runner.inputs, batches=(n,)).feeds(n))
+            self.rows = dict(plan(runner.inputs, shapes=shapes, batches=(n,)).feeds(n))
         self.chunk = CHUNK if free else 1
         self.outputs = self._predict(runner)
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mcm.measure.inputs import load_npz, plan
+from mcm.measure.inputs import ShapeArg, load_npz, plan
 from mcm.measure.onnx_runner import OnnxRunner
 from mcm.timing import time_callable
 
@@ -107,19 +107,20 @@ def paired(
     batch: int,
     threads: int,
     data: Path | None,
+    shapes: Sequence[ShapeArg] = (),
     round_time: float = 0.05,
     max_rounds: int = LOOKS[-1],
     max_time: float = 60.0,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> dict[str, Paired]:
     """``candidate`` against ``reference`` (key ``"reference"``) and against each of ``others`` (by key), timed
-    in the same rounds, each round on fresh sessions; rounds stop when the comparison with ``reference`` is
+    in the same rounds, each round on fresh sessions (fed ``data``'s rows, else synthetic inputs of ``shapes``); rounds stop when the comparison with ``reference`` is
     :func:`settled` at one of :data:`LOOKS`, at ``max_rounds``, or once past the first look after ``max_time``
     seconds or when ``should_stop()`` says so (a budget)."""
     dataset = load_npz(data) if data is not None else None
     models = {"reference": reference, **(others or {}), "candidate": candidate}
     first = OnnxRunner(candidate, threads=threads)
-    feeds = plan(first.inputs, data=dataset, batches=(batch,)).feeds(batch)
+    feeds = plan(first.inputs, data=dataset, shapes=() if dataset else shapes, batches=(batch,)).feeds(batch)
     del first
     ratios: dict[str, list[float]] = {k: [] for k in models if k != "candidate"}
     started = time.monotonic()

@@ -4,7 +4,6 @@ dimension, the exporter's stack traces dropped."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,15 +11,18 @@ from mcm.exceptions import OptimizeError
 from mcm.optimize.base import quiet
 
 
-def to_onnx(module: Any, example: Sequence[Any] | None, out_dir: Path) -> Path:
-    """Export ``module`` (eval mode) called on ``example`` (its input tensors, in ``forward``'s order) to
+def to_onnx(module: Any, example: Any, out_dir: Path) -> Path:
+    """Export ``module`` (eval mode) called on ``example`` (one tensor or array, or a sequence of them in
+    ``forward``'s order) to
     ``out_dir/model.onnx``; inputs are named after ``forward``'s parameters and share one dynamic batch
     dimension; a single output is named ``output``."""
     import onnx
     import torch
 
+    from mcm.measure.loader import as_tensors
     from mcm.measure.torch_runner import forward_names
 
+    example = as_tensors(example)
     if not example:
         raise OptimizeError(
             "export to ONNX needs example inputs", hint="return (module, example) from the factory"

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from mcm import metrics
 from mcm.exceptions import McmError, OptimizeError
+from mcm.measure.inputs import parse_shape
 from mcm.measure.unavailable import Unavailable
 from mcm.metrics import format_value
 from mcm.optimize import techniques
@@ -50,7 +51,9 @@ _SPEED = frozenset(
 
 Say = Callable[[str], None]
 #: What ``mcm optimize`` takes as its model.
-SUPPORTED = "an .onnx file, a PyTorch entry point (package.module:factory) or demo"
+SUPPORTED = (
+    "an .onnx file, a PyTorch entry point (package.module:factory), torchvision:NAME, timm:NAME or demo"
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,9 @@ class Options:
     strict: bool = False
     #: Target facts, as `mcm advise --env` takes them (``nvidia_gpu=true``); they override what is detected.
     env: tuple[tuple[str, str], ...] = ()
+    #: Shapes for inputs with symbolic dimensions when no data gives them, as `mcm measure --shape` takes them
+    #: (``input_ids=1x128``; dimension 0 follows the batch).
+    shapes: tuple[str, ...] = ()
     #: Only these techniques are tried (empty: every one the rules allow); ``skip``: never these.
     only: tuple[str, ...] = ()
     skip: tuple[str, ...] = ()
@@ -176,6 +182,7 @@ class _Loop:
         scenario = self.advisor.engine.scenario(opts.scenario)  # unknown or ambiguous: fails before measuring
         self.scenario_name = scenario.name if scenario is not None else ""
         self.batch = opts.batch if opts.batch is not None else scenario_batch(scenario)
+        self.shapes = tuple(parse_shape(s) for s in opts.shapes)  # bad input fails before measuring
         _check_techniques(opts, tuple(self.advisor.ruleset.techniques))
         self.source = resolve(opts.model, work)
         self.steps = 0
@@ -297,6 +304,7 @@ class _Loop:
             model,
             batches=tuple(sorted({1, self.batch})),
             data=self.ctx.eval_set,
+            shapes=() if self.ctx.eval_set else self.shapes,
             threads=self.opts.threads,
             min_time=self.opts.min_time,
             min_count=self.opts.min_count,
@@ -448,7 +456,9 @@ class _Loop:
         if "accuracy" in self.baseline.metrics:
             return None
         try:
-            return Reference(self.source.onnx, calib=self.ctx.calib, threads=self.opts.threads)
+            return Reference(
+                self.source.onnx, calib=self.ctx.calib, threads=self.opts.threads, shapes=self.shapes
+            )
         except McmError as e:
             self.say(f"outputs will not be compared with FP32: {e}")
             return None
@@ -468,6 +478,7 @@ class _Loop:
             batch=self.batch,
             threads=self.opts.threads,
             data=self.ctx.eval_set or self.ctx.calib,
+            shapes=self.shapes,
             round_time=max(0.01, self.opts.min_time / 20),
             should_stop=self._over_budget,
         )

@@ -1,0 +1,233 @@
+"""``mcm optimize`` on real-sized models, timed, and its chosen model against hand-written ONNX Runtime recipes.
+
+    python benches/bench_optimize_real.py [--models resnet18,mobilenet_v2,bert] [--threads 1] [--budget 10m]
+
+Models (random weights: speed and size do not depend on them; ``tests/measure/archs.py``): ResNet-18 and
+MobileNetV2 at 224 px, 1,000 classes, BN statistics re-estimated on ImageNet-normalized random images; a BERT-base
+encoder from its published configuration (12 layers, hidden 768, vocabulary 30,522) at sequence 128, exported
+with ``mcm.optimize.export.to_onnx`` (inputs ``input_ids`` and ``attention_mask``). Calibration data: 32 of those
+images, or 32 rows of token ids within the vocabulary with masks of ones.
+
+For each model ``mcm optimize`` runs as a user runs it (``mcm.optimize.loop.run``; mobile for the CNNs, cloud for
+BERT; the scenario's batch; calibration data; no labels) and the bench prints its wall time against the target
+(issue #13: ResNet-18 within 5 min, BERT within 8), what it tried and what it kept. Baselines measured in the same
+run, each paired against ONNX Runtime FP32 at the run's batch (``mcm.optimize.compare``): the hand-written recipes
+``quantize_static`` with its defaults (QDQ, U8/U8 per-tensor), per-channel U8S8 after ``quant_pre_process``, and
+``quantize_dynamic`` (defaults). The chosen model must reach >= 0.95x the fastest recipe that keeps its outputs
+(top-1 agreement with FP32 >= 99 % on the calibration rows, the accuracy budget without labels), and on BERT the
+dynamic INT8 step >= 0.95x ``quantize_dynamic``'s speed and <= 1.1x its size. Exits 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32).reshape(1, 3, 1, 1)
+IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32).reshape(1, 3, 1, 1)
+TARGET_MIN = {"resnet18": 5.0, "mobilenet_v2": 5.0, "bert": 8.0}
+SCENARIO = {"resnet18": "mobile", "mobilenet_v2": "mobile", "bert": "cloud"}
+AGREEMENT = 0.99
+
+
+@dataclass
+class Built:
+    onnx: Path
+    calib: Path
+
+
+def build(name: str, tmp: Path, threads: int) -> Built:
+    import torch
+
+    from mcm.optimize import export, finetune
+
+    sys.path.insert(0, str(ROOT / "tests" / "measure"))
+    import archs
+
+    rng = np.random.default_rng(0)
+    torch.manual_seed(0)
+    torch.set_num_threads(threads)
+    calib = tmp / f"{name}_calib.npz"
+    if name == "bert":
+        module = archs.Bert(layers=12).eval()
+        ids = rng.integers(1000, 30522, (32, 128))
+        ids[:, 0], ids[:, -1] = 101, 102  # [CLS] ... [SEP]
+        mask = np.ones_like(ids)
+        np.savez(calib, input_ids=ids, attention_mask=mask)
+        example: tuple[torch.Tensor, ...] = (torch.from_numpy(ids[:1]), torch.from_numpy(mask[:1]))
+    else:
+        module = getattr(archs, name)(1000)
+        images = ((rng.random((32, 3, 224, 224), dtype=np.float32) - IMAGENET_MEAN) / IMAGENET_STD).astype(
+            np.float32
+        )
+        finetune.recalibrate_bn(module, torch.from_numpy(images))
+        module.eval()
+        np.savez(calib, x=images)
+        example = (torch.from_numpy(images[:1]),)
+    return Built(export.to_onnx(module, example, tmp / f"{name}_fp32"), calib)
+
+
+def recipes(fp32: Path, calib: Path, tmp: Path) -> dict[str, Path]:
+    """The hand-written ONNX Runtime recipes, each a file (a recipe that fails is left out, with the reason)."""
+    import onnx
+    from onnxruntime.quantization import (  # type: ignore[import-untyped]
+        CalibrationDataReader,
+        QuantFormat,
+        QuantType,
+        quant_pre_process,
+        quantize_dynamic,
+        quantize_static,
+    )
+
+    names = [i.name for i in onnx.load(str(fp32), load_external_data=False).graph.input]
+    data = dict(np.load(calib))
+    if len(names) == len(data) == 1:  # one input: named as the model names it, as mcm maps it
+        data = {names[0]: next(iter(data.values()))}
+
+    class Reader(CalibrationDataReader):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.rows = iter(range(len(next(iter(data.values())))))
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            i = next(self.rows, None)
+            return None if i is None else {k: v[i : i + 1] for k, v in data.items()}
+
+    def static_defaults(out: Path) -> None:
+        quantize_static(str(fp32), str(out), Reader(), quant_format=QuantFormat.QDQ)
+
+    def per_channel_u8s8(out: Path) -> None:
+        prepared = tmp / "prepared.onnx"
+        try:
+            quant_pre_process(str(fp32), str(prepared))
+        except Exception:
+            quant_pre_process(str(fp32), str(prepared), skip_symbolic_shape=True)
+        quantize_static(
+            str(prepared),
+            str(out),
+            Reader(),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+        )
+
+    def dynamic(out: Path) -> None:
+        quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8)
+
+    made: dict[str, Path] = {}
+    steps: dict[str, Callable[[Path], None]] = {
+        "quantize_static defaults": static_defaults,
+        "per-channel U8S8 after quant_pre_process": per_channel_u8s8,
+        "quantize_dynamic": dynamic,
+    }
+    for label, make in steps.items():
+        out = tmp / f"recipe-{len(made)}-{fp32.parent.name}.onnx"
+        try:
+            make(out)
+            made[label] = out
+        except Exception as e:  # a recipe ORT cannot apply to this graph
+            print(f"  recipe {label}: failed ({type(e).__name__}: {str(e).splitlines()[0][:120]})")
+    return made
+
+
+def main() -> int:
+    from mcm.optimize import compare
+    from mcm.optimize.agreement import Reference
+    from mcm.optimize.loop import Options, run
+    from mcm.rulebook import DIRECTORY
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", default="resnet18,mobilenet_v2,bert")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--budget", type=float, default=600.0, help="seconds (default 600)")
+    args = parser.parse_args()
+    ok = True
+    with tempfile.TemporaryDirectory(prefix="mcm-bench-real-") as tmp_name:
+        tmp = Path(tmp_name)
+        for name in args.models.split(","):
+            print(f"\n== {name} ({SCENARIO[name]}, {args.threads} thread(s)) ==", flush=True)
+            built = build(name, tmp, args.threads)
+            out = tmp / f"{name}_out"
+            started = time.monotonic()
+            result = run(
+                Options(
+                    model=str(built.onnx),
+                    rules=(DIRECTORY,),
+                    out=out,
+                    scenario=SCENARIO[name],
+                    calib=built.calib,
+                    threads=args.threads,
+                    budget_s=args.budget,
+                ),
+                lambda line: print(f"  | {line}", flush=True),
+            )
+            minutes = (time.monotonic() - started) / 60
+            within = minutes <= TARGET_MIN[name]
+            ok &= within
+            print(
+                f"mcm optimize: {minutes:.1f} min (target <= {TARGET_MIN[name]:.0f} min: "
+                f"{'met' if within else 'MISSED'}); batch {result.batch}; stopped: {result.stop_reason}"
+            )
+            for c in result.candidates:
+                print(f"  {c.name:40} {c.status:9} {c.reason[:150]}")
+            chosen = out / "model.onnx"
+            print(f"chosen: {result.best.name}")
+            reference = Reference(built.onnx, calib=built.calib, threads=args.threads)
+            made = recipes(built.onnx, built.calib, tmp)
+            speeds: dict[str, float] = {}
+            for label, path in {"mcm chosen": chosen, **made}.items():
+                p = compare.paired(
+                    built.onnx, path, batch=result.batch, threads=args.threads, data=built.calib, max_rounds=8
+                )["reference"]
+                agreement = reference.compare(path)
+                top1 = getattr(agreement, "top1", None)
+                keeps = top1 is None or top1 >= AGREEMENT
+                if label != "mcm chosen" and keeps:
+                    speeds[label] = p.ratio
+                size = path.stat().st_size / built.onnx.stat().st_size
+                print(f"  {label:42} {p}  size {size:.2f}x  {agreement}", flush=True)
+            chosen_speed = compare.paired(
+                built.onnx, chosen, batch=result.batch, threads=args.threads, data=built.calib, max_rounds=8
+            )["reference"].ratio
+            if speeds:
+                best_label = max(speeds, key=lambda k: speeds[k])
+                hit = chosen_speed >= 0.95 * speeds[best_label]
+                ok &= hit
+                print(
+                    f"chosen {chosen_speed:.2f}x vs best recipe ({best_label}) {speeds[best_label]:.2f}x: "
+                    f"{chosen_speed / speeds[best_label]:.2f} (target >= 0.95: {'met' if hit else 'MISSED'})"
+                )
+            dynamic = next((c for c in result.candidates if c.chain == ("int8_dynamic",)), None)
+            if name == "bert" and "quantize_dynamic" in made:
+                if dynamic is None or dynamic.model is None:
+                    print("dynamic INT8 was not reached: MISSED")
+                    ok = False
+                else:
+                    p = compare.paired(
+                        made["quantize_dynamic"],
+                        dynamic.model.onnx,
+                        batch=result.batch,
+                        threads=args.threads,
+                        data=built.calib,
+                        max_rounds=8,
+                    )["reference"]
+                    size = dynamic.model.onnx.stat().st_size / made["quantize_dynamic"].stat().st_size
+                    hit = p.ratio >= 0.95 and size <= 1.1
+                    ok &= hit
+                    print(
+                        f"mcm dynamic INT8 vs quantize_dynamic: speed {p}, size {size:.2f}x "
+                        f"(target >= 0.95x, <= 1.1x: {'met' if hit else 'MISSED'})"
+                    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Models named from a zoo (``torchvision:NAME``, ``timm:NAME``) and entry points in the current directory."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import FAST, RunCli
+from mcm.exceptions import ModelError
+from mcm.measure import loader
+
+
+def test_a_torchvision_name_is_measured_with_its_published_counts(run_cli: RunCli) -> None:
+    pytest.importorskip("torchvision")
+    rc, out, err = run_cli(
+        ["measure", "torchvision:resnet18", "--shape", "x=1x3x224x224", "--format", "json", *FAST]
+    )
+    assert rc == 0, err
+    metrics = json.loads(out)["metrics"]
+    assert metrics["params_m"] == pytest.approx(11.689512)  # torchvision's published 11,689,512
+    assert metrics["macs_g"] == pytest.approx(1.814, rel=0.01)  # and 1.81 GFLOPS (multiply-adds)
+
+
+def test_the_input_size_follows_the_weights_preset() -> None:
+    pytest.importorskip("torchvision")
+    _, example = loader.build("torchvision:inception_v3")
+    assert tuple(example.shape) == (1, 3, 299, 299)
+
+
+@pytest.mark.parametrize(
+    ("name", "words", "hint"),
+    [
+        ("torchvision:resnet81", "torchvision has no model 'resnet81'", "resnet18"),
+        ("torchvision:resnet18/IMAGENET9K", "resnet18 has no weights 'IMAGENET9K'", "IMAGENET1K_V1"),
+    ],
+)
+def test_a_wrong_zoo_name_says_what_exists(name: str, words: str, hint: str) -> None:
+    pytest.importorskip("torchvision")
+    with pytest.raises(ModelError, match=words) as e:
+        loader.factory(name)
+    assert hint in (e.value.hint or "")
+
+
+def test_timm_names_say_what_to_install_when_timm_is_missing() -> None:
+    try:
+        import timm  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError:
+        with pytest.raises(ModelError, match=r"timm:resnet18: needs timm \(pip install timm\)"):
+            loader.factory("timm:resnet18")
+    else:
+        _, example = loader.build("timm:resnet18")
+        assert tuple(example.shape) == (1, 3, 224, 224)
+
+
+def test_an_entry_point_in_the_current_directory_needs_no_pythonpath(
+    tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "mymodel_here.py").write_text(
+        "import torch\n\ndef build():\n    return torch.nn.Linear(4, 2), torch.randn(1, 4)\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.path", [p for p in __import__("sys").path if p not in ("", os.getcwd())])
+    rc, out, err = run_cli(["measure", "mymodel_here:build", "--format", "json", *FAST])
+    assert rc == 0, err
+    assert json.loads(out)["metrics"]["params_m"] == pytest.approx(10e-6)
