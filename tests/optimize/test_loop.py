@@ -291,3 +291,30 @@ def test_shape_fills_a_symbolic_sequence_for_optimize(
     assert step["status"] in {"kept", "rejected"}, step["reason"]
     assert step["output_agreement"]["origin"] == "synthetic inputs" and step["output_agreement"]["rows"] == 64
     capsys.readouterr()
+
+
+def test_calibration_from_an_image_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image = pytest.importorskip("PIL.Image")
+    from mcm.optimize.loop import resolve
+
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    model = resolve("optimize_models:bare_tensor_cnn", tmp_path / "export").onnx
+    for label in ("a", "b"):
+        (tmp_path / "imgs" / label).mkdir(parents=True)
+        for i in range(4):
+            image.new("RGB", (40 + 8 * i, 30), (60 * i, 100, 200)).save(
+                tmp_path / "imgs" / label / f"{i}.png"
+            )
+    args = ["optimize", str(model), "--rules", str(RULES), "--scenario", "mobile", "--only", "int8_static"]
+    args += ["--calib", str(tmp_path / "imgs"), "--min-time", "0.03", "--out", str(tmp_path / "out")]
+    assert main(args) == 2
+    assert "an image folder needs --preprocess" in capsys.readouterr().err
+    assert main([*args, "--preprocess", "imagenet,resize=20,crop=16"]) in (0, 1)
+    data = json.loads((tmp_path / "out" / "report.json").read_text())
+    step = next(r for r in data["candidates"] if r["chain"] == ["int8_static"])
+    changes = " ".join(c for a in step["applied"] for c in a["changes"])
+    assert "calibrated on 8 inputs from imgs.npz" in changes, changes
+    assert step["output_agreement"]["origin"] == "calibration data" and step["output_agreement"]["rows"] == 8
+    capsys.readouterr()

@@ -7,6 +7,7 @@ Ctrl-C keeps what was measured: the partial report is printed (or written to --o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,7 +19,10 @@ if TYPE_CHECKING:
     from mcm.files import StrPath
     from mcm.measure.report import MeasureReport
 
-MODELS = "an .onnx file, a TorchScript file, a torch.export .pt2 program, package.module:factory, or demo"
+MODELS = (
+    "an .onnx file, a TorchScript file, a torch.export .pt2 program, package.module:factory, torchvision:NAME, "
+    "timm:NAME, or demo"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,7 +35,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME=DIMxDIM[:dtype]",
         help="fill an input's shape, e.g. x=1x3x224x224 (repeatable)",
     )
-    parser.add_argument("--data", metavar="FILE.npz", help="real inputs (one array per input) and labels 'y'")
+    parser.add_argument(
+        "--data",
+        metavar="FILE.npz|DIR",
+        help="real inputs: an .npz (one array per input, labels 'y') or an image folder (class sub-folders; "
+        "give --preprocess)",
+    )
+    parser.add_argument(
+        "--preprocess",
+        metavar="PRESET|KEY=VALUE,...",
+        help="how an image folder becomes inputs: imagenet, or resize=256,crop=224,mean=a/b/c,std=a/b/c,"
+        "layout=nchw|nhwc,dtype=float32|uint8",
+    )
     parser.add_argument("--threads", type=int, help="intra-op threads (default: every usable CPU)")
     parser.add_argument(
         "--min-time", type=float, default=1.0, metavar="S", help="seconds to time each batch size"
@@ -62,19 +77,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mcm.files import check_target, write_atomic
-    from mcm.measure import inputs, measure_model, render
+    from mcm.measure import images, inputs, measure_model, render
     from mcm.measure.progress import TerminalProgress
 
+    stack = contextlib.ExitStack()
     read = _inputs(args)
     if args.out:
         check_target(args.out, read)  # before measuring, not after
     progress = TerminalProgress(sys.stderr) if sys.stderr.isatty() else None
     try:
+        data = stack.enter_context(
+            images.as_npz(Path(args.data) if args.data else None, args.preprocess, "--data")
+        )
         report = measure_model(
             args.model,
             batches=inputs.parse_batches(args.batch) if args.batch else None,
             shapes=args.shape,
-            data=args.data,
+            data=data,
             threads=args.threads,
             min_time=args.min_time,
             min_count=args.min_count,
@@ -85,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
         )
     finally:
+        stack.close()
         if progress is not None:
             progress.close()
     output = report.to_json() + "\n" if _format(args) == "json" else render.text(report)

@@ -8,6 +8,7 @@ missed, 2 for bad input, 130 on Ctrl-C and 143 on SIGTERM (nothing is left half-
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import re
 import sys
@@ -37,10 +38,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="'METRIC<VALUE UNIT'",
         help="add or override a constraint",
     )
-    parser.add_argument("--calib", type=Path, help="calibration inputs (.npz) for static INT8")
-    parser.add_argument("--eval", type=Path, help="evaluation set (.npz with labels y) for accuracy")
     parser.add_argument(
-        "--train", type=Path, help="training set (.npz with labels y) for pruning and distillation"
+        "--calib", type=Path, help="calibration inputs (.npz, or an image folder) for static INT8"
+    )
+    parser.add_argument(
+        "--eval", type=Path, help="evaluation set (.npz with labels y, or an image folder) for accuracy"
+    )
+    parser.add_argument(
+        "--train",
+        type=Path,
+        help="training set (.npz with labels y, or an image folder) for pruning and distillation",
+    )
+    parser.add_argument(
+        "--preprocess",
+        metavar="PRESET|KEY=VALUE,...",
+        help="how image folders become inputs: imagenet, or resize=256,crop=224,mean=a/b/c,std=a/b/c,"
+        "layout=nchw|nhwc,dtype=float32|uint8",
     )
     parser.add_argument("--budget", default="10m", help="time budget: 90s, 10m, 1h (default 10m)")
     parser.add_argument("--out", required=True, type=Path, help="new directory for the model and the reports")
@@ -106,6 +119,17 @@ def run(args: argparse.Namespace) -> int:
     _check_data_files(args)
     _check_numbers(args)
 
+    from mcm.measure.images import as_npz
+
+    with contextlib.ExitStack() as stack:
+        data = {
+            flag: stack.enter_context(as_npz(path, args.preprocess, flag))
+            for flag, path in (("--calib", args.calib), ("--eval", args.eval), ("--train", args.train))
+        }
+        return _optimize(args, data["--calib"], data["--eval"], data["--train"])
+
+
+def _optimize(args: argparse.Namespace, calib: Path | None, eval_set: Path | None, train: Path | None) -> int:
     from mcm.cli import inputs
     from mcm.measure.inputs import BatchSizeError
     from mcm.optimize.loop import Options
@@ -118,9 +142,9 @@ def run(args: argparse.Namespace) -> int:
         out=args.out,
         scenario=args.scenario,
         constraints=tuple(args.constraint),
-        calib=args.calib,
-        eval_set=args.eval,
-        train=args.train,
+        calib=calib,
+        eval_set=eval_set,
+        train=train,
         budget_s=parse_budget(args.budget),
         threads=args.threads,
         batch=args.batch,
@@ -158,7 +182,7 @@ def _check_data_files(args: argparse.Namespace) -> None:
     from mcm.files.read import InputFileError, regular_file
 
     for flag, path in (("--calib", args.calib), ("--eval", args.eval), ("--train", args.train)):
-        if path is not None:
+        if path is not None and not path.is_dir():  # a folder: images, read with --preprocess
             try:
                 regular_file(path)
             except InputFileError as e:
