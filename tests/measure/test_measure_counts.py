@@ -17,7 +17,7 @@ import torch
 from archs import Bert, bert_macs, mobilenet_v2, resnet18
 from onnx import helper
 
-from conftest import save_graph, tensor, weight
+from conftest import RunCli, save_graph, tensor, weight
 from mcm.measure import flops, params
 
 PUBLISHED = {"resnet18": (resnet18, 11.69e6, 1.82e9), "mobilenet_v2": (mobilenet_v2, 3.50e6, 0.30e9)}
@@ -236,3 +236,15 @@ def _export_fast(model: torch.nn.Module, path: Path) -> Path:
             dynamic_axes={"x": {0: "batch"}},
         )
     return path
+
+
+def test_counts_only_counts_and_says_the_rest_was_not_measured(run_cli: RunCli) -> None:
+    import json
+
+    rc, out, err = run_cli(["measure", "demo", "--counts", "--format", "json"])
+    assert rc == 0, err
+    report = json.loads(out)
+    assert set(report["metrics"]) == {"flops_g", "macs_g", "model_size_mb", "params_m"}
+    assert report["metrics"]["params_m"] == pytest.approx(0.019178)
+    for name in ("latency_ms", "throughput_qps", "memory_mb", "nan_inf_count", "error_rate", "output_std"):
+        assert "counts only (--counts)" in report["unavailable"][name], name

@@ -42,6 +42,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "give --preprocess)",
     )
     parser.add_argument(
+        "--counts",
+        action="store_true",
+        help="only count: size, parameters, FLOPs/MACs and the model kind, in about the time loading takes",
+    )
+    parser.add_argument(
         "--preprocess",
         metavar="PRESET|KEY=VALUE,...",
         help="how an image folder becomes inputs: imagenet, or resize=256,crop=224,mean=a/b/c,std=a/b/c,"
@@ -102,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
             qps=args.qps,
             reference=args.reference,
             progress=progress,
+            counts_only=args.counts,
         )
     finally:
         stack.close()

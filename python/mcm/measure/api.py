@@ -78,6 +78,7 @@ def measure_model(
     progress: Progress | None = None,
     on_latency: OnLatency | None = None,
     seed: int = 0,
+    counts_only: bool = False,
 ) -> MeasureReport:
     """Measure ``model`` — a path (.onnx, TorchScript, .pt2), ``package.module:factory``, ``"demo"``, a torch
     module or a Python callable — and return a :class:`MeasureReport`.
@@ -88,8 +89,9 @@ def measure_model(
     callable. Each batch size is timed until ``min_count`` calls and ``min_time`` seconds are done (at most
     ``max_time``, default ``max(10, 2 × min_time)``). ``price_per_hour`` and ``qps`` give the cost; ``reference``
     is another model to compare outputs (and accuracy) with. ``progress(step, steps, phase, seconds)`` hears of
-    each phase; ``on_latency(batch, report)`` gets each batch size's timing as soon as it is done. Bad input raises
-    :class:`McmError` subclasses.
+    each phase; ``on_latency(batch, report)`` gets each batch size's timing as soon as it is done. With
+    ``counts_only`` nothing is run but what counting needs: size, parameters, FLOPs/MACs and the model kind (the
+    rest says "not measured: counts only"). Bad input raises :class:`McmError` subclasses.
     """
     settings = _settings(
         threads, batches, min_time, min_count, max_time, warmup, repeats, price_per_hour, qps, seed
@@ -106,9 +108,12 @@ def measure_model(
         spec = (
             os.fspath(model) if isinstance(model, (str, os.PathLike)) else None
         )  # a fresh process can open it
-        results = _measure(
-            source, dataset, settings, shape_args, inputs, reference, say, on_latency, seed, spec
-        )
+        if counts_only:
+            results = _count(source, settings, shape_args, inputs, say, seed)
+        else:
+            results = _measure(
+                source, dataset, settings, shape_args, inputs, reference, say, on_latency, seed, spec
+            )
     except McmError:
         raise
     except Exception as e:  # a library failure we did not foresee: a clear message with the model's name
@@ -147,6 +152,32 @@ def _measure(
         results.add_statics(runner, plan)
     except KeyboardInterrupt:
         results.stop_reason, results.interrupted_during = "interrupted", run.phase
+    return results
+
+
+#: Why a counts-only report has no timings, memory, power or health figures.
+COUNTS_ONLY = "not measured: counts only (--counts)"
+
+
+def _count(
+    source: loader.ModelSource,
+    settings: Settings,
+    shape_args: Sequence[ShapeArg],
+    example: Mapping[str, npt.NDArray[Any]] | None,
+    say: Progress,
+    seed: int,
+) -> Results:
+    """Open the model and count its size, parameters and FLOPs; nothing is timed."""
+    runner = source.open(settings.threads)
+    plan = inputs_mod.plan(
+        runner.inputs, shapes=shape_args, batches=(settings.batches or (1,))[:1], example=example, seed=seed
+    )
+    run = _Run(source.name, runner, plan, settings, say, None, False)
+    run.energy = run.cpu_peak = run.gpu_peak = Unavailable(COUNTS_ONLY)
+    results = run.results(source.to_dict())
+    results.skipped, results.stability = COUNTS_ONLY, Unavailable(COUNTS_ONLY)
+    run.step("counting size, parameters and FLOPs", 0.0)
+    results.add_statics(runner, plan)
     return results
 
 

@@ -55,6 +55,8 @@ class Results:
     gpu_peak: float | Unavailable
     stop_reason: str | None = None
     interrupted_during: str | None = None
+    #: Why the measuring phases did not run at all (a counts-only report), else None.
+    skipped: str | None = None
     reference: dict[str, Any] | Unavailable = field(
         default_factory=lambda: Unavailable("no reference model given")
     )
@@ -75,7 +77,9 @@ class Results:
         return self.plan.batches[0]
 
     def missing(self, what: str) -> Unavailable:
-        """Why a phase's result is absent: the run was interrupted before it."""
+        """Why a phase's result is absent: the phases were skipped, or the run was interrupted before it."""
+        if self.skipped is not None:
+            return Unavailable(f"{what}: {self.skipped}")
         when = f" during {self.interrupted_during}" if self.interrupted_during else ""
         return Unavailable(f"{what}: the run was interrupted{when}")
 
@@ -159,8 +163,11 @@ def _values(r: Results) -> dict[str, float | Unavailable]:
     else:
         v["power_w"] = v["energy_mj"] = v["inferences_per_joule"] = r.energy
     v["output_std"] = r.stability.output_std if isinstance(r.stability, health.Stability) else r.stability
-    v["nan_inf_count"] = float(r.tally.nan_inf_count)
-    v["error_rate"] = r.tally.error_rate
+    if r.tally.calls:
+        v["nan_inf_count"] = float(r.tally.nan_inf_count)
+        v["error_rate"] = r.tally.error_rate
+    else:
+        v["nan_inf_count"] = v["error_rate"] = r.missing("no call was made")
     cost = _cost(r)
     if isinstance(cost, Cost):
         v["cost_usd_per_million"] = cost.per_million
