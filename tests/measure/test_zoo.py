@@ -66,3 +66,38 @@ def test_an_entry_point_in_the_current_directory_needs_no_pythonpath(
     rc, out, err = run_cli(["measure", "mymodel_here:build", "--format", "json", *FAST])
     assert rc == 0, err
     assert json.loads(out)["metrics"]["params_m"] == pytest.approx(10e-6)
+
+
+def _bert_dir(path: Path) -> Path:
+    transformers = pytest.importorskip("transformers")
+    config = transformers.BertConfig(
+        vocab_size=100, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+        max_position_embeddings=64,
+    )  # fmt: skip
+    transformers.BertModel(config).save_pretrained(path)
+    return path
+
+
+def test_a_hugging_face_model_directory_is_measured(tmp_path: Path, run_cli: RunCli) -> None:
+    model = _bert_dir(tmp_path / "bert")
+    rc, out, err = run_cli(["measure", str(model), "--format", "json", *FAST])
+    assert rc == 0, err
+    report = json.loads(out)
+    assert report["model"]["kind"] == "transformer"
+    assert report["metrics"]["params_m"] == pytest.approx(sum(
+        p.numel() for p in __import__("transformers").BertModel.from_pretrained(model).parameters()
+    ) / 1e6)  # fmt: skip
+    synthetic = report["inputs"]["synthetic"]
+    assert "input_ids: token ids uniform below 100" in synthetic and "attention_mask: ones" in synthetic
+
+
+def test_a_model_directory_with_pickled_weights_only_is_refused(tmp_path: Path, run_cli: RunCli) -> None:
+    import torch
+    from safetensors.torch import load_file
+
+    model = _bert_dir(tmp_path / "bert")
+    weights = model / "model.safetensors"
+    torch.save(load_file(weights), model / "pytorch_model.bin")  # the pickled form older tools write
+    weights.unlink()
+    rc, out, err = run_cli(["measure", str(model), *FAST])
+    assert rc == 2 and out == "" and "no .safetensors weights" in err and "could run code" in err

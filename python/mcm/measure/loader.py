@@ -83,7 +83,8 @@ def resolve(model: Any, *, example: Mapping[str, npt.NDArray[Any]] | None = None
 @dataclass(frozen=True)
 class Named:
     """What a model argument names: ``kind`` is ``demo`` (``path`` is its ONNX file), ``file`` (``path``, a
-    regular file) or ``entry point`` (``text`` is ``package.module:factory``; ``path`` is None)."""
+    regular file) or ``entry point`` (``text`` is ``package.module:factory`` or a zoo name, ``path`` None; or a
+    Hugging Face model directory, ``path`` that directory)."""
 
     text: str
     kind: str
@@ -103,8 +104,12 @@ def locate(text: str, supported: str = SUPPORTED) -> Named:
         return Named(text, "entry point", None)
     if not path.exists():
         raise ModelError(f"{text}: no such file (give {supported})")
+    if zoo.is_model_dir(path):
+        return Named(text, "entry point", path)
     if path.is_dir():
-        raise ModelError(f"{text}: is a directory, not a model file")
+        raise ModelError(
+            f"{text}: is a directory, not a model file (nor a model directory with a config.json)"
+        )
     regular_file(path, "model file")  # a FIFO or a device would block or never end
     return Named(text, "file", path)
 
@@ -193,7 +198,7 @@ def factory(text: str) -> Callable[[], Any]:
     """The factory a ``package.module:factory`` entry point (or a :mod:`mcm.measure.zoo` name) names, its module
     imported (from the current directory too, as ``python -c`` would); :class:`ModelError` when the module cannot
     be imported or has no such callable."""
-    if zoo.matches(text):
+    if zoo.matches(text) or zoo.is_model_dir(Path(text)):
         return zoo.factory(text)
     module_name, _, attr = text.partition(":")
     try:

@@ -148,7 +148,8 @@ def from_module(module: Any, *, threads: int, example: Sequence[Any] | None, sou
     module.eval()
     names = forward_names(module.forward)
     if example is not None:
-        specs = [_spec_of_tensor(n, t) for n, t in zip(names, example, strict=False)]
+        vocabulary = _vocabulary(module)
+        specs = [_spec_of_tensor(n, t, vocabulary) for n, t in zip(names, example, strict=False)]
     else:
         specs = [InputSpec(n, None, None) for n in names]
     return TorchRunner(
@@ -227,11 +228,24 @@ def first_line(error: BaseException) -> str:
     return next((line.strip() for line in str(error).splitlines() if line.strip()), type(error).__name__)
 
 
-def _spec_of_tensor(name: str, t: Any) -> InputSpec:
+def _spec_of_tensor(name: str, t: Any, vocabulary: int | None = None) -> InputSpec:
     shape: tuple[Dim, ...] = tuple(d if isinstance(d, int) else str(d) for d in t.shape)
     if shape and isinstance(shape[0], int) and not hasattr(t, "fake_mode"):
         shape = ("batch", *shape[1:])  # an example tensor: eager modules take any batch size
-    return InputSpec(name, str(t.dtype).removeprefix("torch."), shape)
+    integer = not (t.dtype.is_floating_point or t.dtype.is_complex) and str(t.dtype) != "torch.bool"
+    return InputSpec(name, str(t.dtype).removeprefix("torch."), shape, vocabulary if integer else None)
+
+
+def _vocabulary(module: Any) -> int | None:
+    """The rows of the table token ids index: a transformers model's input embeddings, else the module's first
+    ``nn.Embedding`` (the word embeddings come first in every encoder mcm has met); None without one."""
+    import torch
+
+    found = getattr(module, "get_input_embeddings", None)
+    table = found() if callable(found) else None
+    if not isinstance(table, torch.nn.Embedding):
+        table = next((m for m in module.modules() if isinstance(m, torch.nn.Embedding)), None)
+    return int(table.num_embeddings) if table is not None else None
 
 
 def forward_names(forward: Callable[..., Any]) -> list[str]:

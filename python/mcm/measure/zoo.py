@@ -1,10 +1,15 @@
-"""Models named from a library's zoo: ``torchvision:NAME`` and ``timm:NAME``, with ``/WEIGHTS`` for trained weights.
+"""Models named from a library's zoo: ``torchvision:NAME`` and ``timm:NAME``, with ``/WEIGHTS`` for trained weights;
+and Hugging Face model directories (``config.json`` and ``model.safetensors``, as ``save_pretrained`` writes them).
 
 ``torchvision:resnet18`` builds the architecture with random weights (speed, size and counts do not depend on them);
 ``torchvision:resnet18/DEFAULT`` or ``/IMAGENET1K_V1`` loads torchvision's published weights (downloaded once into
 torch's cache, read with ``weights_only=True``). ``timm:NAME`` builds a timm model, ``timm:NAME/pretrained`` with
-its weights. Each factory returns ``(module, example)`` as an entry point does: one image at the size the model
-expects (the weights' crop size, timm's ``input_size``; 224 px otherwise).
+its weights. A model directory is loaded with ``transformers`` from its safetensors only (a pickled
+``pytorch_model.bin`` is refused: it could run code), without remote code, offline; its inputs are ``input_ids``
+(within the vocabulary) and ``attention_mask`` (ones), at sequence :data:`SEQUENCE` or the model's largest, and
+its first output is measured (``last_hidden_state`` or ``logits``). Each factory returns ``(module, example)`` as
+an entry point does: for an image model one image at the size it expects (the weights' crop size, timm's
+``input_size``; 224 px otherwise).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from mcm.exceptions import ModelError
@@ -19,6 +25,8 @@ from mcm.exceptions import ModelError
 _NAME = re.compile(r"^(torchvision|timm):([A-Za-z_][\w.]*)(?:/([\w.]+))?$")
 #: The image side when a model says nothing of its input size.
 DEFAULT_SIDE = 224
+#: The sequence length of a text model's example inputs.
+SEQUENCE = 128
 
 
 def matches(text: str) -> bool:
@@ -26,9 +34,16 @@ def matches(text: str) -> bool:
     return _NAME.match(text) is not None
 
 
+def is_model_dir(path: Path) -> bool:
+    """Whether ``path`` is a Hugging Face model directory (it holds a ``config.json``)."""
+    return path.is_dir() and (path / "config.json").is_file()
+
+
 def factory(text: str) -> Callable[[], tuple[Any, Any]]:
-    """The factory of the zoo model ``text`` names; :class:`ModelError` when its library is missing or it has
-    no such model. Nothing is built until it is called."""
+    """The factory of the zoo model or model directory ``text`` names; :class:`ModelError` when its library is
+    missing or it has no such model. Nothing is built until it is called."""
+    if is_model_dir(Path(text)):
+        return _hugging_face(Path(text))
     match = _NAME.match(text)
     if match is None:
         raise ModelError(f"{text}: not a zoo name (give torchvision:NAME or timm:NAME, optionally /WEIGHTS)")
@@ -107,4 +122,41 @@ def _timm(text: str, name: str, weights: str | None) -> Callable[[], tuple[Any, 
     return make
 
 
-__all__ = ["DEFAULT_SIDE", "factory", "matches"]
+def _hugging_face(path: Path) -> Callable[[], tuple[Any, Any]]:
+    try:
+        import torch
+        import transformers
+    except ImportError as e:
+        raise ModelError(
+            f"{path}: a Hugging Face model directory needs transformers (pip install 'mcm[hf]')"
+        ) from e
+    if not any(path.glob("*.safetensors")):
+        pickled = [p.name for p in path.glob("*.bin")]
+        found = f" ({', '.join(pickled)} is pickled: loading it could run code)" if pickled else ""
+        raise ModelError(
+            f"{path}: no .safetensors weights{found}; save the model with safe_serialization=True"
+        )
+
+    def make() -> tuple[Any, Any]:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                config = transformers.AutoConfig.from_pretrained(
+                    path, local_files_only=True, trust_remote_code=False
+                )
+                model = transformers.AutoModel.from_pretrained(
+                    path, config=config, use_safetensors=True, local_files_only=True, trust_remote_code=False
+                )
+        except Exception as e:  # an unknown architecture, a broken file
+            raise ModelError(f"{path}: cannot load it with transformers ({type(e).__name__}: {e})") from e
+        seq = min(SEQUENCE, int(getattr(config, "max_position_embeddings", SEQUENCE) or SEQUENCE))
+        vocab = int(getattr(config, "vocab_size", 2) or 2)
+        ids = torch.randint(0, vocab, (1, seq), generator=torch.Generator().manual_seed(0))
+        from mcm.measure.hf_model import FirstOutput
+
+        return FirstOutput(model).eval(), (ids, torch.ones_like(ids))
+
+    return make
+
+
+__all__ = ["DEFAULT_SIDE", "SEQUENCE", "factory", "is_model_dir", "matches"]
