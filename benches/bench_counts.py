@@ -49,10 +49,12 @@ def main() -> int:
     try:
         from fvcore.nn import FlopCountAnalysis  # type: ignore[import-not-found]
     except ImportError:
-        FlopCountAnalysis = None  # noqa: N806
+        FlopCountAnalysis = None
         print("fvcore is not installed (pip install fvcore): its time is not measured")
     ok = True
-    print(f"{'model':20} {'FlopCounterMode':>15} {'mcm ONNX':>10} {'Δ':>7} {'mcm torch':>10} {'fvcore':>8}  time")
+    print(
+        f"{'model':20} {'FlopCounterMode':>15} {'mcm ONNX':>10} {'Δ':>7} {'mcm torch':>10} {'fvcore':>8}  time"
+    )
     with tempfile.TemporaryDirectory(prefix="mcm-counts-") as tmp:
         for name in args.models.split(","):
             torch.manual_seed(0)
@@ -70,9 +72,7 @@ def main() -> int:
             mcm_s, torch_macs = timed(ours, args.repeats)
             delta = onnx_macs / reference - 1
             within = abs(delta) <= 0.01
-            line = (
-                f"{name:20} {reference:15.4f} {onnx_macs:10.4f} {delta:+7.2%} {torch_macs:10.4f} "
-            )
+            line = f"{name:20} {reference:15.4f} {onnx_macs:10.4f} {delta:+7.2%} {torch_macs:10.4f} "
             if FlopCountAnalysis is not None:
 
                 def theirs(name: str = name) -> float:

@@ -217,15 +217,17 @@ def main() -> int:
                     print("dynamic INT8 was not reached: MISSED")
                     ok = False
                 else:
+                    # the run's files were staged elsewhere and renamed into ``out``: the same step folder there
+                    ours = out / "candidates" / dynamic.model.onnx.parent.name / "model.onnx"
                     p = compare.paired(
                         made["quantize_dynamic"],
-                        dynamic.model.onnx,
+                        ours,
                         batch=result.batch,
                         threads=args.threads,
                         data=built.calib,
                         max_rounds=8,
                     )["reference"]
-                    size = dynamic.model.onnx.stat().st_size / made["quantize_dynamic"].stat().st_size
+                    size = ours.stat().st_size / made["quantize_dynamic"].stat().st_size
                     hit = p.ratio >= 0.95 and size <= 1.1
                     ok &= hit
                     print(

@@ -217,7 +217,7 @@ def test_env_reaches_the_rules(tmp_path: Path) -> None:
 def test_the_batch_follows_the_scenario(tmp_path: Path) -> None:
     mobile = run(_options(demo.ONNX_PATH, tmp_path / "m", budget_s=1e-6), print)
     cloud = run(_options(demo.ONNX_PATH, tmp_path / "c", budget_s=1e-6, scenario="cloud"), print)
-    assert (mobile.batch, cloud.batch) == (1, 32)
+    assert (mobile.batch, cloud.batch) == (1, 8)
     assert json.loads((tmp_path / "m" / "report.json").read_text())["batch"] == 1
 
 

@@ -616,7 +616,7 @@ def fixed_batch_model(path: Path) -> Path:
 @pytest.mark.parametrize(
     ("flags", "origin"),
     [
-        (("--scenario", "cloud"), "batch 32, the scenario's"),  # judged on throughput: a server's batch
+        (("--scenario", "cloud"), "batch 8, the scenario's"),  # judged on throughput: a server's batch
         (("--scenario", "mobile", "--batch", "8"), "--batch 8"),
     ],
 )

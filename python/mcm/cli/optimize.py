@@ -61,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--batch",
         type=int,
-        help="batch size for throughput and the paired comparisons (default: 32 where the scenario is judged on "
+        help="batch size for throughput and the paired comparisons (default: 8 where the scenario is judged on "
         "throughput or cost, else 1; batch 1 is timed too)",
     )
     parser.add_argument(

@@ -141,7 +141,8 @@ def paired(
 
 
 def _median_ns(fn: Callable[..., Any], args: Sequence[Any], round_time: float) -> float:
-    rep = time_callable(fn, args=args, warmup=2, min_count=5, min_time=round_time, bootstrap=0)
+    # one warm-up call after the session opened and at least one timed; fast models get many in round_time
+    rep = time_callable(fn, args=args, warmup=1, min_count=1, min_time=round_time, bootstrap=0)
     if rep.stop_reason == "interrupted":  # the harness stops quietly on Ctrl-C; the loop must not
         raise KeyboardInterrupt
     return rep.median_ns

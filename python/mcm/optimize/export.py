@@ -38,7 +38,7 @@ def to_onnx(module: Any, example: Any, out_dir: Path) -> Path:
     with torch.no_grad():
         single = isinstance(module(*args), torch.Tensor)
     try:
-        with warnings.catch_warnings(), quiet("torch.onnx"):
+        with warnings.catch_warnings(), quiet("torch.onnx"), quiet("onnxscript"):
             warnings.simplefilter("ignore")
             program = torch.onnx.export(
                 module,

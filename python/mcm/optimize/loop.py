@@ -39,8 +39,13 @@ if TYPE_CHECKING:
 #: the paired ratio, whose interval must also lie outside the noise band).
 MIN_GAIN = 1.05
 #: The batch timed for throughput in scenarios judged on throughput or serving cost (a server's batch); the
-#: others are single-stream (a phone, a camera, an edge box answer one request at a time): batch 1.
-SERVER_BATCH = 32
+#: others are single-stream (a phone, a camera, an edge box answer one request at a time): batch 1. On a CPU the
+#: throughput per sample stops growing by batch 4 to 8 (measured here, BERT-base at sequence 128, 1 thread: 4.95,
+#: 5.42, 5.33 and 4.99 sequences/s at batch 1, 4, 8 and 32), while every call at 32 takes 4× as long as at 8.
+SERVER_BATCH = 8
+#: Warm-up calls before each timing of a candidate, and calls checked for stable outputs: fewer than `mcm
+#: measure`'s defaults (10, 3), which cost a minute per candidate on a transformer at a server's batch.
+WARMUP, REPEATS = 2, 2
 _OUT_OF_TIME = "not tried: the budget ran out"
 #: Metrics that follow the call time, judged by the paired comparison rather than by separate measurements.
 _SPEED = frozenset(
@@ -308,6 +313,8 @@ class _Loop:
             threads=self.opts.threads,
             min_time=self.opts.min_time,
             min_count=self.opts.min_count,
+            warmup=WARMUP,
+            repeats=REPEATS,
         )
         if report.stop_reason == "interrupted":
             raise KeyboardInterrupt
