@@ -393,8 +393,6 @@ class _Loop:
         says the difference is real (:mod:`mcm.optimize.compare`), size and memory by at least ``MIN_GAIN``.
         Every limit is written so that a NaN fails it."""
         assert cand.model is not None and best.model is not None
-        base = self.baseline.model
-        assert base is not None
         broken = _unhealthy(cand.metrics, self.baseline.metrics)
         if broken is not None:
             return "rejected", broken
