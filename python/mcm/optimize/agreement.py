@@ -4,8 +4,8 @@ The rows are the calibration data's when there is some (real inputs), else :data
 (:func:`mcm.measure.inputs.fill_for`). What comes back is what it is: the fraction of rows whose top-1 class
 agrees (classifier outputs only) and the largest / mean absolute difference of the outputs, never an accuracy.
 The disagreement bounds the accuracy drop (two models' accuracies on any labels differ by at most the fraction of
-rows where their top-1 classes differ), so on real rows it is checked against the allowed drop; on synthetic rows
-it is reported only (random inputs are not the data the model will see).
+rows where their top-1 classes differ); it is reported with that bound, not gated on: it is not an accuracy, and
+synthetic rows are not the data the model will see.
 """
 
 from __future__ import annotations
@@ -38,10 +38,6 @@ class Agreement:
     max_abs_diff: float
     mean_abs_diff: float
     top1: float | None = None  # the fraction of rows whose top-1 classes agree (classifier outputs)
-
-    @property
-    def real_rows(self) -> bool:
-        return self.origin != "synthetic inputs"
 
     def __str__(self) -> str:
         top1 = f"top-1 agreement {self.top1:.1%}, " if self.top1 is not None else ""

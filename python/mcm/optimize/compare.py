@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -74,14 +74,7 @@ class Paired:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "ratio": self.ratio,
-            "low": self.low,
-            "high": self.high,
-            "confidence": self.confidence,
-            "rounds": self.rounds,
-            "batch": self.batch,
-        }
+        return asdict(self)
 
 
 def interval(ratios: Sequence[float], batch: int) -> Paired:
