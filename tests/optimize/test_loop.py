@@ -318,3 +318,23 @@ def test_calibration_from_an_image_folder(
     assert "calibrated on 8 inputs from imgs.npz" in changes, changes
     assert step["output_agreement"]["origin"] == "calibration data" and step["output_agreement"]["rows"] == 8
     capsys.readouterr()
+
+
+def test_the_budget_stops_a_technique_while_it_is_applied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mcm.optimize import loop
+
+    answers = iter([False])  # time left before the first step; spent at the first question inside it
+    monkeypatch.setattr(loop._Loop, "_over_budget", lambda self: next(answers, True))
+    lines: list[str] = []
+    result = run(
+        _options(demo.ONNX_PATH, tmp_path / "out", only=("int8_static", "int8_dynamic")), lines.append
+    )
+    stopped = [c for c in result.candidates if c.reason.startswith("stopped while being applied")]
+    assert len(stopped) == 1 and stopped[0].status == "skipped" and stopped[0].metrics == {}
+    assert result.stop_reason.startswith("the budget") and result.best is result.onnx_baseline
+    untried = [c.reason for c in result.candidates if c is not stopped[0] and "--only" not in c.reason]
+    assert untried == ["not tried: the budget ran out"]
+    assert not (tmp_path / "out" / "candidates" / "01-int8_static").exists()  # nothing half-written is kept
+    assert any(line.startswith("  skipped: stopped while being applied") for line in lines)

@@ -36,6 +36,24 @@ def test_int8_static_quantizes_the_demo(tmp_path: Path) -> None:
     assert demo.ONNX_PATH.read_bytes() == before  # the input is never modified
 
 
+def test_int8_static_stops_between_calibration_batches(tmp_path: Path) -> None:
+    from mcm.optimize.base import OutOfTime
+
+    asked: list[int] = []
+
+    def checkpoint() -> None:  # the budget is spent at the third question: inside calibration
+        asked.append(1)
+        if len(asked) > 2:
+            raise OutOfTime(int8_static.NAME)
+
+    flags = cpu()["flags"]
+    with pytest.raises(OutOfTime):
+        int8_static.apply(
+            demo.ONNX_PATH, tmp_path, calib=demo.CALIB_PATH, flags=flags, arch="x86_64", checkpoint=checkpoint
+        )
+    assert len(asked) == 3 and not list(tmp_path.iterdir())  # its temporary directory is gone too
+
+
 def test_int8_static_refuses_without_calibration(tmp_path: Path) -> None:
     with pytest.raises(OptimizeError, match="calibration data") as e:
         _int8(tmp_path, calib=None)

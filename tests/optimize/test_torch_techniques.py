@@ -12,7 +12,7 @@ from torch import nn
 from mcm import demo
 from mcm.exceptions import OptimizeError
 from mcm.optimize import distillation, pruning, structured_pruning
-from mcm.optimize.base import Artifact, Context
+from mcm.optimize.base import Artifact, Context, OutOfTime
 from mcm.optimize.loop import build_entry
 
 
@@ -144,3 +144,18 @@ def test_torch_technique_exports_a_working_model(technique: object, tmp_path: Pa
     if technique is pruning:
         assert applied.notes == (pruning.SIZE_ONLY,)
         assert applied.checks["compressed_bytes_after"] < applied.checks["compressed_bytes_before"]
+
+
+@pytest.mark.parametrize("technique", [pruning, structured_pruning, distillation])
+def test_torch_techniques_stop_when_the_budget_runs_out(technique: object, tmp_path: Path) -> None:
+    model, x = build_entry(demo.ENTRY_POINT)
+    asked: list[int] = []
+
+    def out_of_time() -> bool:  # the budget is spent at the second question: inside the training loop
+        asked.append(1)
+        return len(asked) > 1
+
+    ctx = Context(train=demo.TRAIN_PATH, example=x, out_of_time=out_of_time)
+    with pytest.raises(OutOfTime, match="the budget ran out"):
+        technique.apply_artifact(Artifact(demo.ONNX_PATH, model), tmp_path, ctx)  # type: ignore[attr-defined]
+    assert len(asked) == 2 and not (tmp_path / "model.onnx").exists()

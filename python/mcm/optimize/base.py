@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,9 +21,22 @@ class Artifact:
     torch_module: Any = None
 
 
+class OutOfTime(OptimizeError):
+    """The run's budget ran out while a technique was being applied; what it had written is discarded."""
+
+    PREFIX = "stopped while being applied"
+
+    def __init__(self, technique: str) -> None:
+        super().__init__(f"{self.PREFIX}: the budget ran out ({technique})")
+
+
+def _never() -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class Context:
-    """The run's inputs every technique may need: data files, threads, and this CPU's flags."""
+    """The run's inputs every technique may need: data files, threads, this CPU's flags, and the budget."""
 
     threads: int = 1
     calib: Path | None = None
@@ -33,6 +46,14 @@ class Context:
     arch: str = ""
     #: The example inputs (batch 1, in ``forward``'s order) for exporting PyTorch models.
     example: tuple[Any, ...] | None = None
+    #: Whether the run's budget is spent; long techniques ask between units of work (a calibration batch, a
+    #: training batch) through :meth:`checkpoint`.
+    out_of_time: Callable[[], bool] = _never
+
+    def checkpoint(self, technique: str) -> None:
+        """Raise :class:`OutOfTime` when the budget is spent."""
+        if self.out_of_time():
+            raise OutOfTime(technique)
 
 
 @dataclass(frozen=True)

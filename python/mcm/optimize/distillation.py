@@ -27,7 +27,9 @@ def apply_artifact(model: Artifact, out_dir: Path, ctx: Context) -> Applied:
     for m in student.modules():
         if hasattr(m, "reset_parameters"):
             m.reset_parameters()  # a fresh student: only the shape comes from the teacher
-    finetune.fine_tune(student, x, y, epochs=EPOCHS, lr=3e-3, teacher=teacher)
+    finetune.fine_tune(
+        student, x, y, epochs=EPOCHS, lr=3e-3, teacher=teacher, checkpoint=lambda: ctx.checkpoint(NAME)
+    )
     out = export.to_onnx(student, ctx.example, out_dir)
     params = [sum(p.numel() for p in m.parameters()) for m in (teacher, student)]
     return Applied(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +23,19 @@ def training_set(path: Path) -> tuple[Any, Any]:
     return torch.from_numpy(x).float(), torch.from_numpy(data.labels).long()
 
 
-def fine_tune(model: Any, x: Any, y: Any, *, epochs: int, lr: float = 1e-3, teacher: Any = None) -> Any:
+def fine_tune(
+    model: Any,
+    x: Any,
+    y: Any,
+    *,
+    epochs: int,
+    lr: float = 1e-3,
+    teacher: Any = None,
+    checkpoint: Callable[[], None] = lambda: None,
+) -> Any:
     """Train ``model`` on ``(x, y)`` with Adam (seeded, one thread's worth of work); with ``teacher``, the loss
-    also matches the teacher's softened outputs (knowledge distillation, temperature 4)."""
+    also matches the teacher's softened outputs (knowledge distillation, temperature 4). ``checkpoint`` is
+    called before each batch (it raises to stop)."""
     import torch
     from torch import nn
 
@@ -36,6 +47,7 @@ def fine_tune(model: Any, x: Any, y: Any, *, epochs: int, lr: float = 1e-3, teac
     for _ in range(epochs):
         perm = torch.randperm(len(x), generator=order)
         for i in range(0, len(x), 64):
+            checkpoint()
             idx = perm[i : i + 64]
             opt.zero_grad()
             out = model(x[idx])
@@ -50,8 +62,9 @@ def fine_tune(model: Any, x: Any, y: Any, *, epochs: int, lr: float = 1e-3, teac
     return model.eval()
 
 
-def recalibrate_bn(model: Any, x: Any) -> int:
-    """Re-estimate every BatchNorm's running statistics on ``x`` (no weight changes); returns how many."""
+def recalibrate_bn(model: Any, x: Any, checkpoint: Callable[[], None] = lambda: None) -> int:
+    """Re-estimate every BatchNorm's running statistics on ``x`` (no weight changes); returns how many.
+    ``checkpoint`` is called before each batch (it raises to stop)."""
     import torch
     from torch import nn
 
@@ -62,6 +75,7 @@ def recalibrate_bn(model: Any, x: Any) -> int:
     model.train()
     with torch.no_grad():
         for i in range(0, len(x), 64):
+            checkpoint()
             model(x[i : i + 64])
     model.eval()
     return len(norms)

@@ -22,7 +22,7 @@ import contextlib
 import os
 import tempfile
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from mcm.exceptions import OptimizeError
 from mcm.measure.environment import cpu_arch, int8_dot_product
 from mcm.measure.inputs import load_npz
 from mcm.optimize import graph
-from mcm.optimize.base import Applied, Artifact, need_data, need_onnx, quiet
+from mcm.optimize.base import Applied, Artifact, OutOfTime, need_data, need_onnx, quiet
 
 NAME = "int8_static"
 #: Rows per calibration call.
@@ -75,8 +75,10 @@ def apply(
     calib: Path | None,
     flags: Mapping[str, bool],
     arch: str,
+    checkpoint: Callable[[], None] = lambda: None,
 ) -> Applied:
-    """Write ``out_dir/model.onnx``: ``input_path`` quantized to INT8 with calibration data ``calib`` (.npz)."""
+    """Write ``out_dir/model.onnx``: ``input_path`` quantized to INT8 with calibration data ``calib`` (.npz);
+    ``checkpoint`` is called between stages and calibration batches (it raises to stop)."""
     need_onnx(input_path, NAME)
     calib_path = need_data(calib, NAME, "calibration data (a few hundred real inputs)", "--calib")
     model = graph.load(input_path)
@@ -84,7 +86,7 @@ def apply(
     arrays = _calibration_arrays(calib_path, names)
     types = choose_types(flags, arch)
     out = out_dir / "model.onnx"
-    fallback, shallow = _quantize(input_path, out, arrays, types)
+    fallback, shallow = _quantize(input_path, out, arrays, types, checkpoint)
     summary = _int8_summary(out)
     rows = next(iter(arrays.values())).shape[0]
     return Applied(
@@ -109,7 +111,11 @@ def apply(
 
 
 def _quantize(
-    input_path: Path, out: Path, arrays: dict[str, npt.NDArray[Any]], types: Types
+    input_path: Path,
+    out: Path,
+    arrays: dict[str, npt.NDArray[Any]],
+    types: Types,
+    checkpoint: Callable[[], None],
 ) -> tuple[str | None, dict[str, int]]:
     """Pre-process, quantize to QDQ (shallow first convolutions kept in FP32) and save the QLinear form to
     ``out``, in a temporary directory beside it; returns the pre-processing note and the convolutions kept."""
@@ -124,13 +130,14 @@ def _quantize(
         warnings.simplefilter("ignore")
         prepared = Path(tmp).resolve() / "prepared.onnx"
         fallback = _pre_process(input_path.resolve(), prepared)
+        checkpoint()
         shallow = _shallow_convs(graph.load(prepared))
         qdq = prepared.with_name("qdq.onnx")
         try:
             quantize_static(
                 str(prepared),
                 str(qdq),
-                _reader(arrays),
+                _reader(arrays, checkpoint),
                 quant_format=QuantFormat.QDQ,
                 per_channel=True,
                 reduce_range=types.reduce_range,
@@ -138,15 +145,19 @@ def _quantize(
                 weight_type=qtype[types.weight],
                 nodes_to_exclude=list(shallow),
             )
+            checkpoint()
             # QDQ pairs folded into QLinear ops: smaller, any x86/ARM CPU
             graph.optimized(qdq, out, "extended")
+        except OutOfTime:
+            raise
         except Exception as e:  # the library's failure on this model: a reason, not a traceback
             raise OptimizeError(f"{NAME}: ONNX Runtime could not quantize this model ({_reason(e)})") from e
     return fallback, shallow
 
 
-def _reader(arrays: dict[str, npt.NDArray[Any]]) -> Any:
-    """A calibration data reader handing ONNX Runtime the arrays in batches of :data:`CALIB_BATCH`."""
+def _reader(arrays: dict[str, npt.NDArray[Any]], checkpoint: Callable[[], None]) -> Any:
+    """A calibration data reader handing ONNX Runtime the arrays in batches of :data:`CALIB_BATCH`, calling
+    ``checkpoint`` before each."""
     from onnxruntime.quantization import CalibrationDataReader
 
     class Reader(CalibrationDataReader):  # type: ignore[misc]
@@ -154,6 +165,7 @@ def _reader(arrays: dict[str, npt.NDArray[Any]]) -> Any:
             self._batches: Iterator[dict[str, npt.NDArray[Any]]] = _batches(arrays)
 
         def get_next(self) -> dict[str, npt.NDArray[Any]] | None:
+            checkpoint()
             return next(self._batches, None)
 
     return Reader()

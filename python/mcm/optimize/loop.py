@@ -27,7 +27,7 @@ from mcm.measure.inputs import parse_shape
 from mcm.measure.unavailable import Unavailable
 from mcm.metrics import format_value
 from mcm.optimize import techniques
-from mcm.optimize.base import Applied, Artifact, Context
+from mcm.optimize.base import Applied, Artifact, Context, OutOfTime
 from mcm.units import did_you_mean, format_quantity
 
 if TYPE_CHECKING:
@@ -191,9 +191,9 @@ class _Loop:
         _check_techniques(opts, tuple(self.advisor.ruleset.techniques))
         self.source = resolve(opts.model, work)
         self.steps = 0
-        self.ctx = _context(opts, self.source)
-        self.candidates: list[Candidate] = []
         self.started = time.monotonic()
+        self.ctx = _context(opts, self.source, self._over_budget)
+        self.candidates: list[Candidate] = []
 
     def run(self) -> Result:
         eager = self._eager()
@@ -239,13 +239,13 @@ class _Loop:
             if self._met(best):
                 return best, "every hard constraint holds"
             if self._over_budget():
-                self.candidates += [
-                    Candidate(t, (t,), None, "skipped", _OUT_OF_TIME, source=w) for t, w in queue
-                ]
-                return best, f"the budget ({format_quantity(self.opts.budget_s, 's', 3)}) ran out"
+                return best, self._out_of_time(queue)
             technique, source = queue.pop(0)
             parent = self._parent(technique, lineage)
             cand = self._step(technique, source, parent)
+            if cand.reason.startswith(OutOfTime.PREFIX):  # stopped inside the step
+                self.say(f"  {cand.status}: {cand.reason}")
+                return best, self._out_of_time(queue)
             if cand.status == "measured":
                 decision = self._advise(cand)
                 cand.status, cand.reason = self._judge(cand, best)
@@ -255,6 +255,11 @@ class _Loop:
                     queue += self._queue(decision)
             self.say(f"  {cand.status}: {cand.reason}")
         return best, "every candidate technique was tried"
+
+    def _out_of_time(self, queue: list[tuple[str, str]]) -> str:
+        """Name what the budget left untried; the reason the search stopped."""
+        self.candidates += [Candidate(t, (t,), None, "skipped", _OUT_OF_TIME, source=w) for t, w in queue]
+        return f"the budget ({format_quantity(self.opts.budget_s, 's', 3)}) ran out"
 
     def _step(self, technique: str, source: str, parent: Candidate) -> Candidate:
         """Apply ``technique`` on ``parent``: ONNX-level steps on its file; weight-level steps on its PyTorch
@@ -280,11 +285,13 @@ class _Loop:
                 cand.torch_stage, cand.torch_len = first.model, len(head) + 1
                 cand.applied.append(first)
                 for t in tail:
+                    self.ctx.checkpoint(t)
                     model = cand.applied[-1].model
                     cand.applied.append(techniques.apply(t, model, _mkdir(step_dir / t), self.ctx))
             else:
                 cand.applied.append(techniques.apply(technique, parent.model, _mkdir(step_dir), self.ctx))
-        except McmError as e:
+            self.ctx.checkpoint(technique)  # applied, but no time left to measure it
+        except McmError as e:  # OutOfTime among them
             cand.status, cand.reason = "skipped", str(e)
             shutil.rmtree(step_dir, ignore_errors=True)
             self.candidates.append(cand)
@@ -577,7 +584,7 @@ def build_entry(entry: str) -> tuple[Any, tuple[Any, ...] | None]:
     return module, tuple(tensors) if tensors else None
 
 
-def _context(opts: Options, source: OptimizeInput) -> Context:
+def _context(opts: Options, source: OptimizeInput, out_of_time: Callable[[], bool]) -> Context:
     from mcm import demo
     from mcm.measure.environment import cpu
 
@@ -592,6 +599,7 @@ def _context(opts: Options, source: OptimizeInput) -> Context:
         cpu_flags=flags,
         arch=str(info["arch"]),
         example=source.example,
+        out_of_time=out_of_time,
     )
 
 

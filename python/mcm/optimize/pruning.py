@@ -32,7 +32,7 @@ def apply_artifact(model: Artifact, out_dir: Path, ctx: Context) -> Applied:
     prune.global_unstructured(targets, pruning_method=prune.L1Unstructured, amount=AMOUNT)
     for m, name in targets:
         prune.remove(m, name)  # type: ignore[no-untyped-call]
-    norms = finetune.recalibrate_bn(module, x)
+    norms = finetune.recalibrate_bn(module, x, lambda: ctx.checkpoint(NAME))
     out = export.to_onnx(module, ctx.example, out_dir)
     before, after = model.onnx.read_bytes(), out.read_bytes()
     z_before, z_after = len(zlib.compress(before, 9)), len(zlib.compress(after, 9))

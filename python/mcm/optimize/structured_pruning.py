@@ -181,7 +181,7 @@ def apply_artifact(model: Artifact, out_dir: Path, ctx: Context) -> Applied:
     params = sum(p.numel() for p in module.parameters())
     torch.set_num_threads(ctx.threads)
     pruned, changes = prune(module)
-    finetune.fine_tune(pruned, x, y, epochs=EPOCHS)
+    finetune.fine_tune(pruned, x, y, epochs=EPOCHS, checkpoint=lambda: ctx.checkpoint(NAME))
     out = export.to_onnx(pruned, ctx.example, out_dir)
     after = sum(p.numel() for p in pruned.parameters())
     return Applied(

@@ -13,7 +13,14 @@ Apply = Callable[[Artifact, Path, Context], Applied]
 
 
 def _int8_static(m: Artifact, out: Path, ctx: Context) -> Applied:
-    return int8_static.apply(m.onnx, out, calib=ctx.calib, flags=ctx.cpu_flags, arch=ctx.arch)
+    return int8_static.apply(
+        m.onnx,
+        out,
+        calib=ctx.calib,
+        flags=ctx.cpu_flags,
+        arch=ctx.arch,
+        checkpoint=lambda: ctx.checkpoint(int8_static.NAME),
+    )
 
 
 def _torch(module: str) -> Apply:
