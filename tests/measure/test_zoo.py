@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,15 +45,43 @@ def test_a_wrong_zoo_name_says_what_exists(name: str, words: str, hint: str) -> 
     assert hint in (e.value.hint or "")
 
 
-def test_timm_names_say_what_to_install_when_timm_is_missing() -> None:
-    try:
-        import timm  # type: ignore[import-not-found]  # noqa: F401
-    except ImportError:
-        with pytest.raises(ModelError, match=r"timm:resnet18: needs timm \(pip install timm\)"):
-            loader.factory("timm:resnet18")
-    else:
-        _, example = loader.build("timm:resnet18")
-        assert tuple(example.shape) == (1, 3, 224, 224)
+def test_a_timm_name_is_measured_with_its_published_counts(run_cli: RunCli) -> None:
+    pytest.importorskip("timm")
+    rc, out, err = run_cli(["measure", "timm:resnet18", "--counts", "--format", "json"])
+    assert rc == 0, err
+    metrics = json.loads(out)["metrics"]
+    assert metrics["params_m"] == pytest.approx(11.689512)  # timm's resnet18: torchvision's architecture
+    assert metrics["macs_g"] == pytest.approx(1.814, rel=0.01)
+
+
+def test_a_timm_model_runs_at_the_input_size_it_was_trained_at(run_cli: RunCli) -> None:
+    pytest.importorskip("timm")
+    _, example = loader.build("timm:vit_tiny_patch16_384")
+    assert tuple(example.shape) == (1, 3, 384, 384)  # its pretrained_cfg's input_size, not 224
+    rc, out, err = run_cli(["measure", "timm:mobilenetv3_small_050", "--format", "json", *FAST])
+    assert rc == 0, err
+    report = json.loads(out)
+    assert report["metrics"]["latency_p50_ms"] > 0 and report["metrics"]["params_m"] < 2
+
+
+@pytest.mark.parametrize(
+    ("name", "words", "hint"),
+    [
+        ("timm:resnt50", "timm has no model 'resnt50'", "'resnet50'"),
+        ("timm:resnet18/IMAGENET1K_V1", "timm weights are named /pretrained", None),
+    ],
+)
+def test_a_wrong_timm_name_says_what_exists(name: str, words: str, hint: str | None) -> None:
+    pytest.importorskip("timm")
+    with pytest.raises(ModelError, match=words) as e:
+        loader.factory(name)
+    assert hint is None or hint in (e.value.hint or "")
+
+
+def test_timm_names_say_what_to_install_when_timm_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "timm", None)  # as if it were not installed: importing it fails
+    with pytest.raises(ModelError, match=r"timm:resnet18: needs timm \(pip install timm\)"):
+        loader.factory("timm:resnet18")
 
 
 def test_an_entry_point_in_the_current_directory_needs_no_pythonpath(

@@ -5,9 +5,10 @@ and Hugging Face model directories (``config.json`` and ``model.safetensors``, a
 ``torchvision:resnet18/DEFAULT`` or ``/IMAGENET1K_V1`` loads torchvision's published weights (downloaded once into
 torch's cache, read with ``weights_only=True``). ``timm:NAME`` builds a timm model, ``timm:NAME/pretrained`` with
 its weights. A model directory is loaded with ``transformers`` from its safetensors only (a pickled
-``pytorch_model.bin`` is refused: it could run code), without remote code, offline; its inputs are ``input_ids``
-(within the vocabulary) and ``attention_mask`` (ones), at sequence :data:`SEQUENCE` or the model's largest, and
-its first output is measured (``last_hidden_state`` or ``logits``). Each factory returns ``(module, example)`` as
+``pytorch_model.bin`` is refused: it could run code), without remote code, offline, as the transformers class its
+``config.json`` names (its task head, e.g. ``BertForSequenceClassification``) or else ``AutoModel``; its inputs are
+``input_ids`` (within the vocabulary) and ``attention_mask`` (ones), at sequence :data:`SEQUENCE` or the model's
+largest, and its first output is measured (``last_hidden_state`` or ``logits``). Each factory returns ``(module, example)`` as
 an entry point does: for an image model one image at the size it expects (the weights' crop size, timm's
 ``input_size``; 224 px otherwise).
 """
@@ -100,14 +101,18 @@ def _crop_size(weights: Any) -> int:
 
 def _timm(text: str, name: str, weights: str | None) -> Callable[[], tuple[Any, Any]]:
     try:
-        import timm  # type: ignore[import-not-found]
+        import timm
         import torch
     except ImportError as e:
         raise ModelError(f"{text}: needs timm (pip install timm)") from e
     if weights not in (None, "pretrained"):
         raise ModelError(f"{text}: timm weights are named /pretrained, not /{weights}")
-    if not timm.list_models(name):
-        raise ModelError(f"{text}: timm has no model '{name}'")
+    if not timm.is_model(name):  # an architecture, optionally with its weights' tag (resnet50.a1_in1k)
+        from mcm.units import did_you_mean
+
+        error = ModelError(f"{text}: timm has no model '{name}'")
+        error.hint = did_you_mean(name, timm.list_models())
+        raise error
 
     def make() -> tuple[Any, Any]:
         try:
@@ -116,7 +121,8 @@ def _timm(text: str, name: str, weights: str | None) -> Callable[[], tuple[Any, 
                 module = timm.create_model(name, pretrained=weights == "pretrained")
         except Exception as e:  # a download or a build failure
             raise ModelError(f"{text}: cannot build it ({type(e).__name__}: {e})") from e
-        size = tuple(module.pretrained_cfg.get("input_size", (3, DEFAULT_SIDE, DEFAULT_SIDE)))
+        config: dict[str, Any] = getattr(module, "pretrained_cfg", None) or {}
+        size = tuple(config.get("input_size", (3, DEFAULT_SIDE, DEFAULT_SIDE)))
         return module.eval(), torch.randn(1, *size)
 
     return make
@@ -144,7 +150,7 @@ def _hugging_face(path: Path) -> Callable[[], tuple[Any, Any]]:
                 config = transformers.AutoConfig.from_pretrained(
                     path, local_files_only=True, trust_remote_code=False
                 )
-                model = transformers.AutoModel.from_pretrained(
+                model = _model_class(transformers, config).from_pretrained(
                     path, config=config, use_safetensors=True, local_files_only=True, trust_remote_code=False
                 )
         except Exception as e:  # an unknown architecture, a broken file
@@ -157,6 +163,16 @@ def _hugging_face(path: Path) -> Callable[[], tuple[Any, Any]]:
         return FirstOutput(model).eval(), (ids, torch.ones_like(ids))
 
     return make
+
+
+def _model_class(transformers: Any, config: Any) -> Any:
+    """The class the config names first in ``architectures`` when transformers itself defines it (a task head such
+    as ``BertForSequenceClassification``, whose logits accuracy reads), else ``AutoModel`` (the bare model)."""
+    names = getattr(config, "architectures", None) or [None]
+    found = getattr(transformers, names[0], None) if isinstance(names[0], str) else None
+    if isinstance(found, type) and issubclass(found, transformers.PreTrainedModel):
+        return found
+    return transformers.AutoModel
 
 
 __all__ = ["DEFAULT_SIDE", "SEQUENCE", "factory", "is_model_dir", "matches"]
