@@ -37,9 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--data",
-        metavar="FILE.npz|DIR",
-        help="real inputs: an .npz (one array per input, labels 'y') or an image folder (class sub-folders; "
-        "give --preprocess)",
+        metavar="FILE.npz|DIR|FILE.txt|FILE.jsonl",
+        help="real inputs: an .npz (one array per input, labels 'y'), an image folder (class sub-folders; "
+        'give --preprocess) or a text file (.txt: a line per example; .jsonl: {"text": ..., "label": N})',
     )
     parser.add_argument(
         "--counts",
@@ -51,6 +51,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PRESET|KEY=VALUE,...",
         help="how an image folder becomes inputs: imagenet, or resize=256,crop=224,mean=a/b/c,std=a/b/c,"
         "layout=nchw|nhwc,dtype=float32|uint8",
+    )
+    parser.add_argument(
+        "--tokenizer",
+        type=Path,
+        metavar="DIR",
+        help="the tokenizer a text file is read with: a folder of its files (default: the model's, for a model "
+        "directory)",
+    )
+    parser.add_argument(
+        "--max-length",
+        type=int,
+        metavar="N",
+        help="tokens per text example, padded or truncated (default 128, or the model's largest if smaller)",
     )
     parser.add_argument("--threads", type=int, help="intra-op threads (default: every usable CPU)")
     parser.add_argument(
@@ -82,7 +95,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mcm.files import check_target, write_atomic
-    from mcm.measure import images, inputs, measure_model, render
+    from mcm.measure import data_files, inputs, measure_model, render
     from mcm.measure.progress import TerminalProgress
 
     stack = contextlib.ExitStack()
@@ -92,7 +105,14 @@ def run(args: argparse.Namespace) -> int:
     progress = TerminalProgress(sys.stderr) if sys.stderr.isatty() else None
     try:
         data = stack.enter_context(
-            images.as_npz(Path(args.data) if args.data else None, args.preprocess, "--data")
+            data_files.as_npz(
+                Path(args.data) if args.data else None,
+                "--data",
+                model=args.model,
+                preprocess=args.preprocess,
+                tokenizer=args.tokenizer,
+                max_length=args.max_length,
+            )
         )
         report = measure_model(
             args.model,

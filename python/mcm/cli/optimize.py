@@ -39,10 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="add or override a constraint",
     )
     parser.add_argument(
-        "--calib", type=Path, help="calibration inputs (.npz, or an image folder) for static INT8"
+        "--calib", type=Path, help="calibration inputs (.npz, an image folder or a text file) for static INT8"
     )
     parser.add_argument(
-        "--eval", type=Path, help="evaluation set (.npz with labels y, or an image folder) for accuracy"
+        "--eval",
+        type=Path,
+        help="evaluation set (.npz with labels y, an image folder, or a .jsonl with labels) for accuracy",
     )
     parser.add_argument(
         "--train",
@@ -54,6 +56,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PRESET|KEY=VALUE,...",
         help="how image folders become inputs: imagenet, or resize=256,crop=224,mean=a/b/c,std=a/b/c,"
         "layout=nchw|nhwc,dtype=float32|uint8",
+    )
+    parser.add_argument(
+        "--tokenizer",
+        type=Path,
+        metavar="DIR",
+        help='the tokenizer text files (.txt: a line per example; .jsonl: {"text": ..., "label": N}) are '
+        "read with: a folder of its files (default: the model's, for a model directory)",
+    )
+    parser.add_argument(
+        "--max-length",
+        type=int,
+        metavar="N",
+        help="tokens per text example, padded or truncated (default 128, or the model's largest if smaller)",
     )
     parser.add_argument("--budget", default="10m", help="time budget: 90s, 10m, 1h (default 10m)")
     parser.add_argument("--out", required=True, type=Path, help="new directory for the model and the reports")
@@ -119,11 +134,20 @@ def run(args: argparse.Namespace) -> int:
     _check_data_files(args)
     _check_numbers(args)
 
-    from mcm.measure.images import as_npz
+    from mcm.measure.data_files import as_npz
 
     with contextlib.ExitStack() as stack:
         data = {
-            flag: stack.enter_context(as_npz(path, args.preprocess, flag))
+            flag: stack.enter_context(
+                as_npz(
+                    path,
+                    flag,
+                    model=args.model,
+                    preprocess=args.preprocess,
+                    tokenizer=args.tokenizer,
+                    max_length=args.max_length,
+                )
+            )
             for flag, path in (("--calib", args.calib), ("--eval", args.eval), ("--train", args.train))
         }
         return _optimize(args, data["--calib"], data["--eval"], data["--train"])

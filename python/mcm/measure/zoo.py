@@ -8,9 +8,9 @@ its weights. A model directory is loaded with ``transformers`` from its safetens
 ``pytorch_model.bin`` is refused: it could run code), without remote code, offline, as the transformers class its
 ``config.json`` names (its task head, e.g. ``BertForSequenceClassification``) or else ``AutoModel``; its inputs are
 ``input_ids`` (within the vocabulary) and ``attention_mask`` (ones), at sequence :data:`SEQUENCE` or the model's
-largest, and its first output is measured (``last_hidden_state`` or ``logits``). Each factory returns ``(module, example)`` as
-an entry point does: for an image model one image at the size it expects (the weights' crop size, timm's
-``input_size``; 224 px otherwise).
+largest, and its first output is measured (``last_hidden_state``, or a head's ``logits``). Each factory returns
+``(module, example)`` as an entry point does: for an image model one image at the size it expects (the weights'
+crop size, timm's ``input_size``; 224 px otherwise).
 """
 
 from __future__ import annotations
