@@ -1,9 +1,9 @@
 """Parameter counts: learnable weights, not buffers.
 
 ONNX: every weight-typed initializer (and Constant) except batch-norm running statistics, clip bounds and
-quantization scales / zero points; int64 shape constants are not weights. An exported graph may fold batch norms into the
-preceding convolutions, which shifts the count by a channel or so per norm (well under 1% on common CNNs).
+quantization scales / zero points; int64 shape constants are not weights.
 PyTorch: ``sum(p.numel() for p in module.parameters())``, shared parameters counted once.
+Why the two differ after an export: :mod:`mcm.measure.param_difference`.
 """
 
 from __future__ import annotations
@@ -56,6 +56,22 @@ class ParamCount:
 
 def count_onnx(model: onnx.ModelProto) -> ParamCount:
     """Parameters of an ONNX graph (initializers need not be loaded: only their dims are read)."""
+    by_dtype: Counter[str] = Counter()
+    excluded: Counter[str] = Counter()
+    for _, t, counted in weight_tensors(model):
+        if counted:
+            by_dtype[_dtype(t)] += numel(t.dims)
+        elif t.data_type not in _WEIGHT_TYPES:
+            excluded[f"{_dtype(t)} constants"] += numel(t.dims)
+        else:
+            excluded["statistics and quantization parameters"] += numel(t.dims)
+    return ParamCount(
+        sum(by_dtype.values()), "ONNX initializers holding weights", dict(by_dtype), dict(excluded)
+    )
+
+
+def weight_tensors(model: onnx.ModelProto) -> list[tuple[str, onnx.TensorProto, bool]]:
+    """The graph's initializers and Constant tensors: ``(name, tensor, counted as weights)``."""
     import onnx
 
     graph = model.graph
@@ -68,20 +84,16 @@ def count_onnx(model: onnx.ModelProto) -> ParamCount:
     for node in graph.node:
         if node.op_type == "Constant" and node.output:
             tensors += [(node.output[0], a.t) for a in node.attribute if a.type == onnx.AttributeProto.TENSOR]
-    by_dtype: Counter[str] = Counter()
-    excluded: Counter[str] = Counter()
-    for name, t in tensors:
-        n = _numel(t.dims)
-        dtype = onnx.helper.tensor_dtype_to_np_dtype(t.data_type).name if t.data_type else "undefined"
-        if t.data_type not in _WEIGHT_TYPES:
-            excluded[f"{dtype} constants"] += n
-        elif roles.get(name, {"weight"}) == {"other"}:
-            excluded["statistics and quantization parameters"] += n
-        else:
-            by_dtype[dtype] += n
-    return ParamCount(
-        sum(by_dtype.values()), "ONNX initializers holding weights", dict(by_dtype), dict(excluded)
-    )
+    return [
+        (name, t, t.data_type in _WEIGHT_TYPES and roles.get(name, {"weight"}) != {"other"})
+        for name, t in tensors
+    ]
+
+
+def _dtype(t: onnx.TensorProto) -> str:
+    import onnx
+
+    return onnx.helper.tensor_dtype_to_np_dtype(t.data_type).name if t.data_type else "undefined"
 
 
 def count_tensors(tensors: Iterable[Any], method: str) -> ParamCount:
@@ -96,11 +108,11 @@ def count_tensors(tensors: Iterable[Any], method: str) -> ParamCount:
     return ParamCount(sum(by_dtype.values()), method, dict(by_dtype))
 
 
-def _numel(dims: Iterable[int]) -> int:
+def numel(dims: Iterable[int]) -> int:
     n = 1
     for d in dims:
         n *= int(d)
     return n
 
 
-__all__ = ["ParamCount", "count_onnx", "count_tensors"]
+__all__ = ["ParamCount", "count_onnx", "count_tensors", "numel", "weight_tensors"]

@@ -1,5 +1,6 @@
-"""The optimization report: one row per candidate against both baselines, the Pareto front, and the rule trace
-that drove each step, as JSON (``report.json``, schema ``mcm.optimize/3``) and Markdown (``report.md``)."""
+"""The optimization report: one row per candidate against both baselines, the Pareto front, the rule trace that
+drove each step, and (under the ONNX baseline, for a PyTorch model) why the export counts other parameters, as
+JSON (``report.json``, schema ``mcm.optimize/3``) and Markdown (``report.md``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from mcm.files import write_all
 from mcm.files.write import StrPath
+from mcm.measure.param_difference import Difference
 from mcm.measure.unavailable import Unavailable
 from mcm.metrics import format_value
 from mcm.optimize import pareto, plot
@@ -38,7 +40,11 @@ def to_dict(result: Result) -> dict[str, Any]:
         "stop_reason": result.stop_reason,
         "meets_constraints": result.meets_constraints,
         "chosen": {"name": result.best.name, "chain": list(result.best.chain), "file": "model.onnx"},
-        "candidates": [_row(c, base, eager, c.name in on_front and bool(c.metrics)) for c in rows],
+        "candidates": [
+            _row(c, base, eager, c.name in on_front and bool(c.metrics))
+            | ({"param_difference": _param_difference(result.param_difference)} if c is base else {})
+            for c in rows
+        ],
         "pareto_front": sorted(on_front),
         "env": result.env,
         "provenance": result.provenance,
@@ -47,6 +53,14 @@ def to_dict(result: Result) -> dict[str, Any]:
 
 def _agreement(found: Agreement | Unavailable) -> dict[str, Any] | str:
     return str(found) if isinstance(found, Unavailable) else found.to_dict()
+
+
+def _param_difference(found: Difference | Unavailable | None) -> dict[str, Any] | str | None:
+    """Why the ONNX baseline counts other parameters than the PyTorch model (:func:`mcm.measure.params.
+    explain_difference`); None without a PyTorch model or when the counts agree."""
+    if isinstance(found, Unavailable):
+        return str(found)
+    return found.to_dict() if found is not None and found.difference else None
 
 
 def _objectives(c: Candidate) -> dict[str, float]:
@@ -142,6 +156,7 @@ def markdown(data: dict[str, Any]) -> str:
             f"| {format_value('accuracy_drop', vo.get('accuracy_drop'))} | {md(cons)} "
             f"| {'yes' if r['on_pareto_front'] else ''} |"
         )
+    lines += _params_note(data["candidates"])
     if data.get("plot"):
         lines += ["", f"![candidates]({data['plot']['file']})", "", data["plot"]["caption"]]
     lines += [
@@ -176,6 +191,22 @@ def _steps(rows: list[dict[str, Any]]) -> list[str]:
             )
         lines.append("")
     return lines
+
+
+def _params_note(rows: list[dict[str, Any]]) -> list[str]:
+    """Under the table: why the ONNX baseline's parameter count differs from the PyTorch model's, one line per
+    reason (nothing when they agree or there is no PyTorch model)."""
+    found = next((r["param_difference"] for r in rows if r.get("param_difference")), None)
+    if found is None:
+        return []
+    if isinstance(found, str):
+        return ["", f"Parameters of the ONNX baseline against the PyTorch model: {md(found)}"]
+    return [
+        "",
+        f"Parameters: {md(found['summary'])}:",
+        "",
+        *(f"- {md(line)}" for line in found["lines"]),
+    ]
 
 
 def _accuracy_note(data: dict[str, Any]) -> list[str]:
