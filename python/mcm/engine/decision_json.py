@@ -76,7 +76,7 @@ class PlanCheckJSON(TypedDict):
 
 class PlanStepJSON(TypedDict):
     technique: str
-    stage: Literal["architecture", "pruning", "quantization", "compile", "other"]
+    stage: Literal["architecture", "pruning", "fusion", "quantization", "compile", "other"]
     recommended: bool
     caveats: list[str]
     predicted: dict[str, IntervalJSON]

@@ -19,7 +19,7 @@ pessimistically; a plan that meets every constraint (hard and soft) is not exten
 alone, and longer ones only start from plans without). (So a technique that
 only repairs what a later step breaks is found when it comes later in the step order, as a technique of no known
 stage does: it is placed last.) A plan's steps run in the order
-they can be built in: by stage (architecture/distillation → pruning → quantization → compile/runtime → other), then
+they can be built in: by stage (architecture/distillation → pruning → fusion → quantization → compile/runtime → other), then
 by name. A recommended technique does not jump that order (TensorRT compiles the model that INT8 quantized and
 pruning thinned); its recommendation counts in the ranking instead.
 

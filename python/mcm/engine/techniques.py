@@ -11,7 +11,7 @@
   follows latency times the power factor it states, and unstated power follows latency (the average at a fixed
   frame rate); cost per day and per million inferences follow 1 / throughput (at a fixed load). An accuracy
   shift implies the opposite shift of ``accuracy_drop`` and vice versa.
-- **Stage**: plans run architecture → pruning → quantization → compile (the reference's procedure), as each
+- **Stage**: plans run architecture → pruning → fusion → quantization → compile (the reference's procedure), as each
   technique declares (``stage NAME``); a technique that declares none comes last (``other``).
 - **Combinations**: ``with T { effect ... }`` gives the effects in a plan that applies T first (the first such T
   written wins), replacing the technique's own metric by metric, after its caveats.

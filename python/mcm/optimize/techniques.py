@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mcm.exceptions import OptimizeError
-from mcm.optimize import fp16, int8_dynamic, int8_static, ort_graph_opt, tensorrt
+from mcm.optimize import fp16, int8_dynamic, int8_static, ort_graph_opt, ort_transformer_opt, tensorrt
 from mcm.optimize.base import Applied, Artifact, Context
 
 Apply = Callable[[Artifact, Path, Context], Applied]
@@ -35,6 +35,7 @@ def _torch(module: str) -> Apply:
 
 TECHNIQUES: dict[str, Apply] = {
     "ort_graph_opt": lambda m, out, ctx: ort_graph_opt.apply(m.onnx, out),
+    "ort_transformer_opt": lambda m, out, ctx: ort_transformer_opt.apply(m.onnx, out),
     "int8_static": _int8_static,
     "int8_dynamic": lambda m, out, ctx: int8_dynamic.apply(m.onnx, out),
     "fp16": lambda m, out, ctx: fp16.apply(m.onnx, out),

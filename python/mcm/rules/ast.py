@@ -263,8 +263,9 @@ class Combination:
 
 
 #: A technique's stages, in the order a plan applies them (``stage NAME``): the architecture is chosen first,
-#: weights are pruned before they are quantized, and a runtime compiles the final graph.
-STAGES = ("architecture", "pruning", "quantization", "compile")
+#: weights are pruned, the float graph's operators fused (a fusion needs the float graph's patterns) before it is
+#: quantized, and a runtime compiles the final graph.
+STAGES = ("architecture", "pruning", "fusion", "quantization", "compile")
 #: What a technique changes (``acts_on NAME``): the framework model (before export) or the exported graph.
 FORMS = ("torch", "onnx")
 
