@@ -37,11 +37,20 @@ def test_default_batches_and_synthetic_feeds() -> None:
 
 
 def test_symbolic_dimensions_need_a_shape() -> None:
-    with pytest.raises(InputError, match="free dimension 1: give its shape with --shape ids="):
-        inputs.plan([TOKENS])
-    plan = inputs.plan([TOKENS], shapes=[inputs.parse_shape("ids=1x128")], batches=(1, 4))
+    free_features = InputSpec("x", "float32", ("batch", "features"))
+    with pytest.raises(InputError, match="free dimension 1: give its shape with --shape x="):
+        inputs.plan([free_features])
+    plan = inputs.plan([TOKENS], shapes=[inputs.parse_shape("ids=1x64")], batches=(1, 4))
     feeds = plan.feeds(4)["ids"]
-    assert feeds.shape == (4, 128) and feeds.dtype == np.int64 and not feeds.any()
+    assert feeds.shape == (4, 64) and feeds.dtype == np.int64 and not feeds.any()
+
+
+def test_a_free_sequence_of_token_inputs_gets_the_default_length() -> None:
+    mask = InputSpec("attention_mask", "int64", ("batch", "sequence"))
+    plan = inputs.plan([TOKENS, mask], batches=(2,))
+    feeds = plan.feeds(2)
+    assert feeds["ids"].shape == feeds["attention_mask"].shape == (2, inputs.SEQUENCE_LENGTH)
+    assert f"sequence {inputs.SEQUENCE_LENGTH}" in plan.describe_synthetic()  # the report says which length
 
 
 def test_shape_without_batch_uses_its_first_dimension() -> None:

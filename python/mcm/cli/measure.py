@@ -1,5 +1,6 @@
 """`mcm measure MODEL`: measure a model (latency, throughput, size, FLOPs, memory, health, power, cost,
-accuracy) and print a table or the JSON report that `mcm advise --baseline` reads.
+accuracy) and print a table or the JSON report that `mcm advise --baseline` reads; with `--sweep`, once per value
+of one input dimension, in one table (:mod:`mcm.measure.sweep`).
 
 Ctrl-C keeps what was measured: the partial report is printed (or written to --out) and the exit code is 130.
 """
@@ -34,6 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="NAME=DIMxDIM[:dtype]",
         help="fill an input's shape, e.g. x=1x3x224x224 (repeatable)",
+    )
+    parser.add_argument(
+        "--sweep",
+        metavar="NAME=V1,V2,...",
+        help="measure once per value of one input dimension and print one table, e.g. sequence=32,64,128: a "
+        "dimension the model's inputs name, or for a PyTorch model sequence (axis 1 of its integer inputs)",
     )
     parser.add_argument(
         "--data",
@@ -94,7 +101,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mcm.files import check_target, write_atomic
+    from mcm.files import check_target
     from mcm.measure import data_files, inputs, measure_model, render
     from mcm.measure.progress import TerminalProgress
 
@@ -102,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
     read = _inputs(args)
     if args.out:
         check_target(args.out, read)  # before measuring, not after
+    if args.sweep:
+        return _sweep(args, read)
     progress = TerminalProgress(sys.stderr) if sys.stderr.isatty() else None
     try:
         data = stack.enter_context(
@@ -134,12 +143,50 @@ def run(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.close()
     output = report.to_json() + "\n" if _format(args) == "json" else render.text(report)
+    return _emit(args, output, {**read, **_model_files(report)}, report.partial)
+
+
+def _sweep(args: argparse.Namespace, read: dict[StrPath, str]) -> int:
+    """``--sweep``: the model measured once per value, as one table (or one JSON object)."""
+    from mcm.measure import inputs, sweep
+    from mcm.measure.progress import TerminalProgress
+
+    progress = TerminalProgress(sys.stderr) if sys.stderr.isatty() else None
+    try:
+        found = sweep.measure_sweep(
+            args.model,
+            sweep.parse_sweep(args.sweep),
+            shapes=args.shape,
+            data=args.data,
+            batches=inputs.parse_batches(args.batch) if args.batch else None,
+            threads=args.threads,
+            min_time=args.min_time,
+            min_count=args.min_count,
+            max_time=args.max_time,
+            price_per_hour=args.price_per_hour,
+            qps=args.qps,
+            reference=args.reference,
+            progress=progress,
+            counts_only=args.counts,
+        )
+    finally:
+        if progress is not None:
+            progress.close()
+    output = found.to_json() + "\n" if _format(args) == "json" else sweep.text(found)
+    files = {path: what for r in found.reports for path, what in _model_files(r).items()}
+    return _emit(args, output, {**read, **files}, found.partial)
+
+
+def _emit(args: argparse.Namespace, output: str, read: dict[StrPath, str], partial: bool) -> int:
+    """Print ``output``, or write it to ``--out`` (never over one of the ``read`` files); the exit status."""
+    from mcm.files import write_atomic
+
     if args.out:
-        write_atomic(args.out, output, {**read, **_model_files(report)})
-        print(f"mcm: wrote {inline(args.out)}" + (" (partial)" if report.partial else ""), file=sys.stderr)
+        write_atomic(args.out, output, read)
+        print(f"mcm: wrote {inline(args.out)}" + (" (partial)" if partial else ""), file=sys.stderr)
     else:
         sys.stdout.write(output)
-    return ExitStatus.INTERRUPTED if report.partial else ExitStatus.OK
+    return ExitStatus.INTERRUPTED if partial else ExitStatus.OK
 
 
 def _format(args: argparse.Namespace) -> str:

@@ -86,8 +86,9 @@ def measure_model(
     ``batches`` are the batch sizes to time (default 1 and 8 when the batch dimension is free); ``shapes`` fill
     symbolic dimensions (``["x=1x3x224x224"]`` or ``{"x": (1, 3, 224, 224)}``); ``data`` is an ``.npz`` with one
     array per input and optional labels ``y`` (the demo uses its eval set); ``inputs`` are example arrays for a
-    callable. Each batch size is timed until ``min_count`` calls and ``min_time`` seconds are done (at most
-    ``max_time``, default ``max(10, 2 × min_time)``). ``price_per_hour`` and ``qps`` give the cost; ``reference``
+    callable, a torch module or an entry point (whose factory's example they replace). Each batch size is timed
+    until ``min_count`` calls and ``min_time`` seconds are done (at most ``max_time``, default
+    ``max(10, 2 × min_time)``). ``price_per_hour`` and ``qps`` give the cost; ``reference``
     is another model to compare outputs (and accuracy) with. ``progress(step, steps, phase, seconds)`` hears of
     each phase; ``on_latency(batch, report)`` gets each batch size's timing as soon as it is done. With
     ``counts_only`` nothing is run but what counting needs: size, parameters, FLOPs/MACs and the model kind (the

@@ -34,6 +34,9 @@ Feeds = dict[str, npt.NDArray[np.generic]]
 
 #: Batch sizes measured when the model's batch dimension is free and none were asked for.
 DEFAULT_BATCHES: tuple[int, ...] = (1, 8)
+#: The name of the sequence dimension of token inputs (as mcm exports them), and the length a free one is given
+#: when nothing says otherwise (BERT's usual fine-tuning length).
+SEQUENCE, SEQUENCE_LENGTH = "sequence", 128
 #: Keys of an .npz file read as labels, not inputs.
 LABEL_KEYS = ("y", "label", "labels", "target", "targets")
 #: Most bytes an .npz file may expand to, all members together, and the most that one call's inputs may take.
@@ -138,6 +141,23 @@ def fill_for(name: str, dtype: np.dtype[np.generic], ids_below: int | None = Non
     return Fill("zeros", "zeros (no vocabulary found; 0 indexes any table)")
 
 
+def is_sequence_input(spec: InputSpec) -> bool:
+    """Whether an input is a ``[batch, sequence]`` of integers: token ids, masks, token types or positions."""
+    return spec.shape is not None and len(spec.shape) == 2 and (spec.dtype or "").startswith(("int", "uint"))
+
+
+def sequence_inputs(specs: Sequence[InputSpec]) -> tuple[str, ...]:
+    """The inputs whose axis 1 is the sequence length: every integer rank-2 input, when all of them have one
+    length, at least 2, on that axis (a length of 1 is more likely one feature than a sequence, and the ONNX
+    exporter fixes it anyway); none otherwise."""
+    found = [s for s in specs if is_sequence_input(s)]
+    lengths = {s.shape[1] for s in found if s.shape is not None}
+    if len(lengths) != 1:
+        return ()
+    length = lengths.pop()
+    return tuple(s.name for s in found) if isinstance(length, int) and length >= 2 else ()
+
+
 @dataclass(frozen=True)
 class InputPlan:
     """What to feed: the batch sizes and, for each input, a template (dim 0 replaced per batch) or real rows."""
@@ -148,6 +168,8 @@ class InputPlan:
     source: Literal["synthetic", "data", "example"]
     rows: dict[str, npt.NDArray[np.generic]] | None = None
     seed: int = 0
+    #: Inputs whose free sequence length was set to :data:`SEQUENCE_LENGTH` (nothing gave one).
+    default_sequence: tuple[str, ...] = ()
 
     def feeds(self, batch: int) -> Feeds:
         """The arrays for one call at ``batch``: the first rows of the data (repeated if too few), or synthetic."""
@@ -170,8 +192,15 @@ class InputPlan:
         }
 
     def describe_synthetic(self) -> str:
-        """``input_ids: token ids uniform below 30522 (...); attention_mask: ones (...); seed 0``."""
-        return "; ".join([*(f"{n}: {f.text}" for n, f in self.fills().items()), f"seed {self.seed}"])
+        """``input_ids: token ids uniform below 30522 (...); attention_mask: ones (...); seed 0``, and the sequence
+        length given to a free one."""
+        parts = [*(f"{n}: {f.text}" for n, f in self.fills().items()), f"seed {self.seed}"]
+        if self.default_sequence:
+            parts.append(
+                f"sequence {SEQUENCE_LENGTH} for {', '.join(self.default_sequence)} (a free length: --shape to "
+                "choose another)"
+            )
+        return "; ".join(parts)
 
     def shapes(self, batch: int) -> dict[str, list[int]]:
         """Input shapes at ``batch`` (for the report)."""
@@ -312,6 +341,7 @@ def plan(
         else None
     )
     templates: dict[str, tuple[tuple[int, ...], str]] = {}
+    defaulted: tuple[str, ...] = ()
     if rows is not None:
         for name in names:
             a = rows[name]
@@ -320,12 +350,17 @@ def plan(
         given = {a.name: a for a in shapes}
         for spec in specs:
             templates[spec.name] = _template(spec, given.get(spec.name))
+        defaulted = tuple(
+            s.name
+            for s in specs
+            if s.name not in given and is_sequence_input(s) and not isinstance((s.shape or (0, 0))[1], int)
+        )
     chosen = _batches(specs, templates, shapes, batches, rows is not None)
     _check_call_size(templates, max(chosen))
     source: Literal["synthetic", "data", "example"] = (
         "data" if data is not None else "example" if rows else "synthetic"
     )
-    return InputPlan(tuple(specs), chosen, templates, source, rows, seed)
+    return InputPlan(tuple(specs), chosen, templates, source, rows, seed, defaulted)
 
 
 def check_feeds(
@@ -385,6 +420,8 @@ def _template(spec: InputSpec, arg: ShapeArg | None) -> tuple[tuple[int, ...], s
                 f"inputs): give --shape {spec.name}=1x3x224x224 or --data FILE.npz"
             )
         free = [i for i, d in enumerate(spec.shape) if not isinstance(d, int) and i > 0]
+        if free == [1] and is_sequence_input(spec):  # token ids, masks: a free sequence length
+            return ((spec.shape[0] if isinstance(spec.shape[0], int) else 1, SEQUENCE_LENGTH), dtype)
         if free:
             raise InputError(
                 f"input {spec.describe()} has free dimension{'s' if len(free) > 1 else ''} "
@@ -490,6 +527,8 @@ __all__ = [
     "DEFAULT_BATCHES",
     "LABEL_KEYS",
     "MAX_DATA_BYTES",
+    "SEQUENCE",
+    "SEQUENCE_LENGTH",
     "BatchSizeError",
     "Dataset",
     "Dim",
@@ -500,8 +539,10 @@ __all__ = [
     "ShapeArg",
     "check_feeds",
     "fill_for",
+    "is_sequence_input",
     "load_npz",
     "parse_batches",
     "parse_shape",
     "plan",
+    "sequence_inputs",
 ]

@@ -56,9 +56,11 @@ class ModelSource:
 
 
 def resolve(model: Any, *, example: Mapping[str, npt.NDArray[Any]] | None = None) -> ModelSource:
-    """Check ``model`` and import its runtime; raises :class:`ModelError` for anything that cannot be measured."""
+    """Check ``model`` and import its runtime; raises :class:`ModelError` for anything that cannot be measured.
+    ``example`` arrays (by input name) give a torch module, a callable or an entry point its inputs' shapes (an
+    entry point's in place of its factory's example)."""
     if isinstance(model, (str, os.PathLike)):
-        return _resolve_name(os.fspath(model))
+        return _resolve_name(os.fspath(model), example)
     if _is_torch_module(model):
         from mcm.measure import torch_runner
 
@@ -114,10 +116,10 @@ def locate(text: str, supported: str = SUPPORTED) -> Named:
     return Named(text, "file", path)
 
 
-def _resolve_name(text: str) -> ModelSource:
+def _resolve_name(text: str, example: Mapping[str, npt.NDArray[Any]] | None = None) -> ModelSource:
     named = locate(text)
     if named.kind == "entry point":
-        return _entry_point(text)
+        return _entry_point(text, example)
     assert named.path is not None
     if named.kind == "demo":
         return _onnx(named.path, "demo")
@@ -238,11 +240,12 @@ def build(text: str, make: Callable[[], Any] | None = None) -> tuple[Any, Any]:
     return (made[0], made[1]) if isinstance(made, tuple) and len(made) == 2 else (made, None)
 
 
-def _entry_point(text: str) -> ModelSource:
+def _entry_point(text: str, given: Mapping[str, npt.NDArray[Any]] | None = None) -> ModelSource:
     make = factory(text)  # imported now, before the memory window opens
 
     def open_runner(threads: int) -> Runner:
         model, example = build(text, make)
+        example = list(given.values()) if given is not None else example
         if _is_torch_module(model):
             from mcm.measure import torch_runner
 

@@ -3,7 +3,7 @@ of mcm takes (``input_ids``, ``attention_mask``, ``token_type_ids`` where wanted
 
 ``.txt``: one example per line, unlabelled. ``.jsonl``: one JSON object per line, ``{"text": "...", "label": 0}``,
 the label (a non-negative integer) on every line or on none. Blank lines are skipped. Every example is truncated or
-padded to one length: the one asked for, else :data:`mcm.measure.zoo.SEQUENCE` (128) or the model's largest, the
+padded to one length: the one asked for, else :data:`mcm.measure.inputs.SEQUENCE_LENGTH` (128) or the model's largest, the
 smaller (``max_position_embeddings`` of the folder's ``config.json``, the tokenizer's ``model_max_length``).
 
 Text files are untrusted: at most :data:`MAX_TEXT_BYTES`, :data:`MAX_EXAMPLES` examples and
@@ -28,7 +28,7 @@ import numpy.typing as npt
 from mcm.exceptions import InputError
 from mcm.files.read import InputFileError, loads_limited, read_bytes_limited, size_text
 from mcm.measure import zoo
-from mcm.measure.inputs import MAX_DATA_BYTES
+from mcm.measure.inputs import MAX_DATA_BYTES, SEQUENCE_LENGTH
 
 SUFFIXES = frozenset({".txt", ".jsonl"})
 #: The largest text file read.
@@ -143,7 +143,7 @@ def load_tokenizer(folder: Path) -> Any:
 
 
 def sequence_length(tokenizer: Any, folder: Path, asked: int | None) -> int:
-    """``asked``, else :data:`zoo.SEQUENCE`, held to the model's largest (see the module docstring)."""
+    """``asked``, else :data:`SEQUENCE_LENGTH`, held to the model's largest (see the module docstring)."""
     limits = [int(tokenizer.model_max_length)] if tokenizer.model_max_length < 2**31 else []
     if zoo.is_model_dir(folder):
         import transformers
@@ -158,7 +158,7 @@ def sequence_length(tokenizer: Any, folder: Path, asked: int | None) -> int:
         limits += [int(positions)] if isinstance(positions, int) and positions > 0 else []
     limit = min(limits, default=None)
     if asked is None:
-        return min(zoo.SEQUENCE, limit) if limit is not None else zoo.SEQUENCE
+        return min(SEQUENCE_LENGTH, limit) if limit is not None else SEQUENCE_LENGTH
     if asked < 1 or (limit is not None and asked > limit):
         most = f" and at most {limit}, the model's largest" if limit is not None else ""
         raise InputError(f"--max-length {asked}: give a number of tokens of at least 1{most}")

@@ -7,7 +7,7 @@ torch's cache, read with ``weights_only=True``). ``timm:NAME`` builds a timm mod
 its weights. A model directory is loaded with ``transformers`` from its safetensors only (a pickled
 ``pytorch_model.bin`` is refused: it could run code), without remote code, offline, as the transformers class its
 ``config.json`` names (its task head, e.g. ``BertForSequenceClassification``) or else ``AutoModel``; its inputs are
-``input_ids`` (within the vocabulary) and ``attention_mask`` (ones), at sequence :data:`SEQUENCE` or the model's
+``input_ids`` (within the vocabulary) and ``attention_mask`` (ones), at sequence :data:`~mcm.measure.inputs.SEQUENCE_LENGTH` or the model's
 largest, and its first output is measured (``last_hidden_state``, or a head's ``logits``). Each factory returns
 ``(module, example)`` as an entry point does: for an image model one image at the size it expects (the weights'
 crop size, timm's ``input_size``; 224 px otherwise).
@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from mcm.exceptions import ModelError
+from mcm.measure.inputs import SEQUENCE_LENGTH
 
 _NAME = re.compile(r"^(torchvision|timm):([A-Za-z_][\w.]*)(?:/([\w.]+))?$")
 #: The image side when a model says nothing of its input size.
 DEFAULT_SIDE = 224
 #: The sequence length of a text model's example inputs.
-SEQUENCE = 128
 
 
 def matches(text: str) -> bool:
@@ -155,7 +155,7 @@ def _hugging_face(path: Path) -> Callable[[], tuple[Any, Any]]:
                 )
         except Exception as e:  # an unknown architecture, a broken file
             raise ModelError(f"{path}: cannot load it with transformers ({type(e).__name__}: {e})") from e
-        seq = min(SEQUENCE, int(getattr(config, "max_position_embeddings", SEQUENCE) or SEQUENCE))
+        seq = min(SEQUENCE_LENGTH, int(getattr(config, "max_position_embeddings", 0) or SEQUENCE_LENGTH))
         vocab = int(getattr(config, "vocab_size", 2) or 2)
         ids = torch.randint(0, vocab, (1, seq), generator=torch.Generator().manual_seed(0))
         from mcm.measure.hf_model import FirstOutput
@@ -175,4 +175,4 @@ def _model_class(transformers: Any, config: Any) -> Any:
     return transformers.AutoModel
 
 
-__all__ = ["DEFAULT_SIDE", "SEQUENCE", "factory", "is_model_dir", "matches"]
+__all__ = ["DEFAULT_SIDE", "factory", "is_model_dir", "matches"]

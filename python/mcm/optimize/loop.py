@@ -23,11 +23,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from mcm import metrics
 from mcm.exceptions import McmError, OptimizeError
-from mcm.measure.inputs import parse_shape
+from mcm.measure.inputs import ShapeArg, parse_shape
+from mcm.measure.param_difference import Difference, explain_export
 from mcm.measure.unavailable import Unavailable
 from mcm.metrics import format_value
 from mcm.optimize import techniques
 from mcm.optimize.base import Applied, Artifact, Context, OutOfTime
+from mcm.rules.ast import STAGES
 from mcm.units import did_you_mean, format_quantity
 
 if TYPE_CHECKING:
@@ -138,16 +140,22 @@ class Result:
     env: dict[str, bool | float | str]
     provenance: dict[str, Any]
     meets_constraints: bool
+    #: Why the ONNX baseline counts other parameters than the PyTorch model (None without a PyTorch model).
+    param_difference: Difference | Unavailable | None = None
 
 
 @dataclass(frozen=True)
 class OptimizeInput:
-    """The model to optimize: its ONNX file, and the PyTorch form when there is one."""
+    """The model to optimize: its ONNX file, and the PyTorch form when there is one; for a model exported here,
+    its inputs' example shapes (what fills a free sequence length that --shape leaves open) and what the export
+    has to say."""
 
     onnx: Path
     torch_module: Any = None
     torch_entry: str | None = None
     example: Any = None
+    shapes: tuple[ShapeArg, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 def run(opts: Options, say: Say) -> Result:
@@ -190,6 +198,10 @@ class _Loop:
         self.shapes = tuple(parse_shape(s) for s in opts.shapes)  # bad input fails before measuring
         _check_techniques(opts, tuple(self.advisor.ruleset.techniques))
         self.source = resolve(opts.model, work)
+        given = {s.name for s in self.shapes}
+        self.shapes += tuple(s for s in self.source.shapes if s.name not in given)
+        for note in self.source.notes:
+            say(note)
         self.steps = 0
         self.started = time.monotonic()
         self.ctx = _context(opts, self.source, self._over_budget)
@@ -219,6 +231,9 @@ class _Loop:
             self.env,
             self.provenance,
             _meets(best, strict=self.opts.strict),
+            None
+            if self.source.torch_module is None
+            else explain_export(self.source.torch_module, self.source.onnx, self.source.example),
         )
 
     def _eager(self) -> Candidate | None:
@@ -242,7 +257,7 @@ class _Loop:
                 return best, self._out_of_time(queue)
             technique, source = queue.pop(0)
             parent = self._parent(technique, lineage)
-            cand = self._step(technique, source, parent)
+            cand = self._step(technique, source, parent, self._float_base(technique, parent, lineage))
             if cand.reason.startswith(OutOfTime.PREFIX):  # stopped inside the step
                 self.say(f"  {cand.status}: {cand.reason}")
                 return best, self._out_of_time(queue)
@@ -261,14 +276,16 @@ class _Loop:
         self.candidates += [Candidate(t, (t,), None, "skipped", _OUT_OF_TIME, source=w) for t, w in queue]
         return f"the budget ({format_quantity(self.opts.budget_s, 's', 3)}) ran out"
 
-    def _step(self, technique: str, source: str, parent: Candidate) -> Candidate:
-        """Apply ``technique`` on ``parent``: ONNX-level steps on its file; weight-level steps on its PyTorch
-        stage, then the parent's ONNX-level steps again on the new export (quantize → prune → quantize); which is
-        which, the rules say (``acts_on torch``)."""
+    def _step(self, technique: str, source: str, parent: Candidate, base: Candidate) -> Candidate:
+        """Apply ``technique`` on ``parent``: ONNX-level steps on its file, or on ``base``'s (a model of its lineage
+        before quantization) with the parent's later steps applied again on top (fuse → quantize); weight-level
+        steps on its PyTorch stage, then the parent's ONNX-level steps again on the new export (quantize → prune
+        → quantize); which is which, the rules say (``acts_on torch``)."""
         declared = self.advisor.engine.ruleset.techniques[technique].acts_on
         on_torch = declared is not None and declared.name == "torch"
-        head, tail = parent.chain[: parent.torch_len], parent.chain[parent.torch_len :]
-        chain = (*head, technique, *tail) if on_torch else (*parent.chain, technique)
+        split = parent.torch_len if on_torch else len(base.chain)
+        head, tail = parent.chain[:split], parent.chain[split:]
+        chain = (*head, technique, *tail)
         cand = Candidate(" + ".join(chain), chain, None, "failed", source=source)
         cand.torch_stage, cand.torch_len = parent.torch_stage, parent.torch_len
         self.steps += 1
@@ -283,13 +300,15 @@ class _Loop:
                     technique, parent.torch_stage, _mkdir(step_dir / technique), self.ctx
                 )
                 cand.torch_stage, cand.torch_len = first.model, len(head) + 1
-                cand.applied.append(first)
-                for t in tail:
-                    self.ctx.checkpoint(t)
-                    model = cand.applied[-1].model
-                    cand.applied.append(techniques.apply(t, model, _mkdir(step_dir / t), self.ctx))
             else:
-                cand.applied.append(techniques.apply(technique, parent.model, _mkdir(step_dir), self.ctx))
+                assert base.model is not None
+                out = _mkdir(step_dir / technique if tail else step_dir)
+                first = techniques.apply(technique, base.model, out, self.ctx)
+            cand.applied.append(first)
+            for t in tail:
+                self.ctx.checkpoint(t)
+                model = cand.applied[-1].model
+                cand.applied.append(techniques.apply(t, model, _mkdir(step_dir / t), self.ctx))
             self.ctx.checkpoint(technique)  # applied, but no time left to measure it
         except McmError as e:  # OutOfTime among them
             cand.status, cand.reason = "skipped", str(e)
@@ -392,6 +411,25 @@ class _Loop:
             if not (blocked & set(cand.chain)) and not chain_blocks:
                 return cand
         return lineage[0]
+
+    def _float_base(self, technique: str, parent: Candidate, lineage: list[Candidate]) -> Candidate:
+        """The model of ``parent``'s lineage an ONNX-level ``technique`` applies to: ``parent``, or for a technique
+        staged before quantization (a fusion finds its patterns in the float graph only) the newest one whose
+        ONNX-level steps quantize nothing."""
+        rules = self.advisor.ruleset.techniques
+
+        def stage(name: str) -> int:
+            declared = rules[name].stage if name in rules else None
+            return STAGES.index(declared.name) if declared is not None else len(STAGES)
+
+        quantization = STAGES.index("quantization")
+        if stage(technique) >= quantization:
+            return parent
+        for cand in reversed(lineage[: lineage.index(parent) + 1]):
+            prefix = parent.chain[: len(cand.chain)] == cand.chain and cand.torch_len == parent.torch_len
+            if prefix and all(stage(t) < quantization for t in cand.chain[cand.torch_len :]):
+                return cand
+        return parent
 
     def _judge(self, cand: Candidate, best: Candidate) -> tuple[str, str]:
         """Keep ``cand`` only when the measurements say it improves what the scenario is judged on (a metric of a
@@ -569,8 +607,8 @@ def resolve(model: str, work: Path) -> OptimizeInput:
                 f"{model}: the factory returned a module without example inputs, so it cannot be exported",
                 hint="return (module, example) or (module, (input_1, input_2, ...)), as mcm measure takes it",
             )
-        exported = export.to_onnx(module, example, work / "exported")
-        return OptimizeInput(exported, module, model, example)
+        exported = export.export(module, example, work / "exported")
+        return OptimizeInput(exported.path, module, model, example, exported.shapes, exported.notes)
     raise OptimizeError(f"{model}: give {SUPPORTED}")
 
 
