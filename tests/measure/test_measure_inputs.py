@@ -51,6 +51,18 @@ def test_a_free_sequence_of_token_inputs_gets_the_default_length() -> None:
     feeds = plan.feeds(2)
     assert feeds["ids"].shape == feeds["attention_mask"].shape == (2, inputs.SEQUENCE_LENGTH)
     assert f"sequence {inputs.SEQUENCE_LENGTH}" in plan.describe_synthetic()  # the report says which length
+    ids = InputSpec("ids", "int64", ("batch", "sequence"))
+    one_given = inputs.plan([ids, mask], shapes=[inputs.parse_shape("attention_mask=1x64")], batches=(2,))
+    assert one_given.feeds(2)["ids"].shape == (2, 64)  # a --shape on one input sizes the other by its name
+    assert one_given.default_sequence == ()
+
+
+def test_shapes_that_disagree_on_a_named_dimension_are_refused() -> None:
+    ids = InputSpec("input_ids", "int64", ("batch", "sequence"))
+    mask = InputSpec("attention_mask", "int64", ("batch", "sequence"))
+    shapes = [inputs.parse_shape("input_ids=1x64"), inputs.parse_shape("attention_mask=1x32")]
+    with pytest.raises(InputError, match="dimension 'sequence' is 32 here but 64 in --shape input_ids"):
+        inputs.plan([ids, mask], shapes=shapes)
 
 
 def test_shape_without_batch_uses_its_first_dimension() -> None:

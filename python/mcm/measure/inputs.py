@@ -348,13 +348,10 @@ def plan(
             templates[name] = (tuple(a.shape), str(a.dtype))
     else:
         given = {a.name: a for a in shapes}
+        named = _named_sizes(by_name, shapes)
         for spec in specs:
-            templates[spec.name] = _template(spec, given.get(spec.name))
-        defaulted = tuple(
-            s.name
-            for s in specs
-            if s.name not in given and is_sequence_input(s) and not isinstance((s.shape or (0, 0))[1], int)
-        )
+            templates[spec.name], default = _template(spec, given.get(spec.name), named)
+            defaulted += (spec.name,) if default else ()
     chosen = _batches(specs, templates, shapes, batches, rows is not None)
     _check_call_size(templates, max(chosen))
     source: Literal["synthetic", "data", "example"] = (
@@ -407,7 +404,32 @@ def _check_array(spec: InputSpec, a: npt.NDArray[np.generic], origin: str, *, ch
             )
 
 
-def _template(spec: InputSpec, arg: ShapeArg | None) -> tuple[tuple[int, ...], str]:
+def _named_sizes(specs: Mapping[str, InputSpec], shapes: Sequence[ShapeArg]) -> dict[str, int]:
+    """The sizes ``--shape`` gives the model's named (symbolic) dimensions: ``{"sequence": 64}``, so that every
+    input sharing the name takes the same size; :class:`InputError` when two shapes disagree on one."""
+    sizes: dict[str, int] = {}
+    seen: dict[str, str] = {}
+    for arg in shapes:
+        spec = specs[arg.name]
+        if spec.shape is None or len(spec.shape) != len(arg.shape):
+            continue  # checked with the input's template
+        for i, (got, want) in enumerate(zip(arg.shape, spec.shape, strict=True)):
+            if i == 0 or not isinstance(want, str):
+                continue  # the batch is chosen per call
+            if sizes.setdefault(want, got) != got:
+                raise InputError(
+                    f"--shape {arg.name}={_dims(arg.shape)}: dimension '{want}' is {got} here but "
+                    f"{sizes[want]} in --shape {seen[want]}: the model gives both inputs one size"
+                )
+            seen.setdefault(want, arg.name)
+    return sizes
+
+
+def _template(
+    spec: InputSpec, arg: ShapeArg | None, named: Mapping[str, int]
+) -> tuple[tuple[tuple[int, ...], str], bool]:
+    """The input's ``(shape, dtype)`` at batch 1, and whether its free sequence length took
+    :data:`SEQUENCE_LENGTH`. Named dimensions another ``--shape`` sized (``named``) take that size."""
     dtype = (arg.dtype if arg is not None else None) or spec.dtype or "float32"
     if arg is not None and arg.dtype and spec.dtype is not None and arg.dtype != spec.dtype:
         raise InputError(
@@ -419,15 +441,17 @@ def _template(spec: InputSpec, arg: ShapeArg | None) -> tuple[tuple[int, ...], s
                 f"the shape of input '{spec.name}' is unknown (a TorchScript file or entry point without example "
                 f"inputs): give --shape {spec.name}=1x3x224x224 or --data FILE.npz"
             )
-        free = [i for i, d in enumerate(spec.shape) if not isinstance(d, int) and i > 0]
-        if free == [1] and is_sequence_input(spec):  # token ids, masks: a free sequence length
-            return ((spec.shape[0] if isinstance(spec.shape[0], int) else 1, SEQUENCE_LENGTH), dtype)
-        if free:
+        dims = [named.get(d, d) if isinstance(d, str) and i > 0 else d for i, d in enumerate(spec.shape)]
+        free = [i for i, d in enumerate(dims) if not isinstance(d, int) and i > 0]
+        default = free == [1] and is_sequence_input(spec)  # token ids, masks: a free sequence length
+        if default:
+            dims[1] = SEQUENCE_LENGTH
+        elif free:
             raise InputError(
                 f"input {spec.describe()} has free dimension{'s' if len(free) > 1 else ''} "
                 f"{', '.join(str(i) for i in free)}: give its shape with --shape {spec.name}=DIMxDIMx..."
             )
-        return (tuple(d if isinstance(d, int) else 1 for d in spec.shape), dtype)
+        return (tuple(d if isinstance(d, int) else 1 for d in dims), dtype), default
     if spec.shape is not None:
         if len(arg.shape) != len(spec.shape):
             raise InputError(
@@ -440,7 +464,7 @@ def _template(spec: InputSpec, arg: ShapeArg | None) -> tuple[tuple[int, ...], s
                     f"--shape {arg.name}={_dims(arg.shape)}: dimension {i} is {got}, but the model fixes it at "
                     f"{want} ({spec.describe()})"
                 )
-    return (arg.shape, dtype)
+    return (arg.shape, dtype), False
 
 
 def _batches(

@@ -29,7 +29,7 @@ from mcm.measure.unavailable import Unavailable
 from mcm.metrics import format_value
 from mcm.optimize import techniques
 from mcm.optimize.base import Applied, Artifact, Context, OutOfTime
-from mcm.rules.ast import STAGES
+from mcm.rules.ast import STAGES, stage_order
 from mcm.units import did_you_mean, format_quantity
 
 if TYPE_CHECKING:
@@ -142,6 +142,8 @@ class Result:
     meets_constraints: bool
     #: Why the ONNX baseline counts other parameters than the PyTorch model (None without a PyTorch model).
     param_difference: Difference | Unavailable | None = None
+    #: What the export of a PyTorch model had to say (a sequence length it had to fix).
+    export_notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -198,11 +200,11 @@ class _Loop:
         self.shapes = tuple(parse_shape(s) for s in opts.shapes)  # bad input fails before measuring
         _check_techniques(opts, tuple(self.advisor.ruleset.techniques))
         self.source = resolve(opts.model, work)
-        given = {s.name for s in self.shapes}
-        self.shapes += tuple(s for s in self.source.shapes if s.name not in given)
+        self.shapes = self.shapes or self.source.shapes  # the user's, else the export's example shapes
         for note in self.source.notes:
             say(note)
         self.steps = 0
+        self.stopped_in_step = False  # the budget ran out while a technique was being applied
         self.started = time.monotonic()
         self.ctx = _context(opts, self.source, self._over_budget)
         self.candidates: list[Candidate] = []
@@ -234,6 +236,7 @@ class _Loop:
             None
             if self.source.torch_module is None
             else explain_export(self.source.torch_module, self.source.onnx, self.source.example),
+            self.source.notes,
         )
 
     def _eager(self) -> Candidate | None:
@@ -257,8 +260,8 @@ class _Loop:
                 return best, self._out_of_time(queue)
             technique, source = queue.pop(0)
             parent = self._parent(technique, lineage)
-            cand = self._step(technique, source, parent, self._float_base(technique, parent, lineage))
-            if cand.reason.startswith(OutOfTime.PREFIX):  # stopped inside the step
+            cand = self._step(technique, source, parent, lineage)
+            if self.stopped_in_step:
                 self.say(f"  {cand.status}: {cand.reason}")
                 return best, self._out_of_time(queue)
             if cand.status == "measured":
@@ -276,13 +279,14 @@ class _Loop:
         self.candidates += [Candidate(t, (t,), None, "skipped", _OUT_OF_TIME, source=w) for t, w in queue]
         return f"the budget ({format_quantity(self.opts.budget_s, 's', 3)}) ran out"
 
-    def _step(self, technique: str, source: str, parent: Candidate, base: Candidate) -> Candidate:
-        """Apply ``technique`` on ``parent``: ONNX-level steps on its file, or on ``base``'s (a model of its lineage
-        before quantization) with the parent's later steps applied again on top (fuse → quantize); weight-level
-        steps on its PyTorch stage, then the parent's ONNX-level steps again on the new export (quantize → prune
-        → quantize); which is which, the rules say (``acts_on torch``)."""
+    def _step(self, technique: str, source: str, parent: Candidate, lineage: list[Candidate]) -> Candidate:
+        """Apply ``technique`` on ``parent``: ONNX-level steps on its file (a fusion on the float model of its
+        ``lineage``, then the parent's later steps again: fuse → quantize); weight-level steps on its PyTorch
+        stage, then the parent's ONNX-level steps again on the new export (quantize → prune → quantize); which is
+        which, the rules say (``acts_on torch``)."""
         declared = self.advisor.engine.ruleset.techniques[technique].acts_on
         on_torch = declared is not None and declared.name == "torch"
+        base = parent if on_torch else self._float_base(technique, parent, lineage)
         split = parent.torch_len if on_torch else len(base.chain)
         head, tail = parent.chain[:split], parent.chain[split:]
         chain = (*head, technique, *tail)
@@ -310,8 +314,10 @@ class _Loop:
                 model = cand.applied[-1].model
                 cand.applied.append(techniques.apply(t, model, _mkdir(step_dir / t), self.ctx))
             self.ctx.checkpoint(technique)  # applied, but no time left to measure it
-        except McmError as e:  # OutOfTime among them
-            cand.status, cand.reason = "skipped", str(e)
+        except McmError as e:
+            self.stopped_in_step = isinstance(e, OutOfTime)
+            hint = getattr(e, "hint", None)
+            cand.status, cand.reason = "skipped", f"{e} ({hint})" if hint else str(e)
             shutil.rmtree(step_dir, ignore_errors=True)
             self.candidates.append(cand)
             return cand
@@ -419,8 +425,7 @@ class _Loop:
         rules = self.advisor.ruleset.techniques
 
         def stage(name: str) -> int:
-            declared = rules[name].stage if name in rules else None
-            return STAGES.index(declared.name) if declared is not None else len(STAGES)
+            return stage_order(rules[name]) if name in rules else len(STAGES)
 
         quantization = STAGES.index("quantization")
         if stage(technique) >= quantization:
