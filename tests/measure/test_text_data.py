@@ -183,3 +183,23 @@ def test_limits_on_size_examples_and_length(
     monkeypatch.setattr(text, "MAX_TEXT_BYTES", 10)
     with pytest.raises(InputError, match=r"texts\.txt: 17 B, over the 10 B limit for a text file"):
         text.read_examples(data)
+
+
+def test_text_is_refused_as_training_data(tmp_path: Path) -> None:
+    from mcm.measure import data_files
+
+    texts = tmp_path / "t.txt"
+    texts.write_text("hello\n")
+    with pytest.raises(InputError, match="text cannot be training data") as e:
+        with data_files.as_npz(texts, "--train", model="m.onnx", tokenizer=tmp_path):
+            pass
+    assert "an .npz or an image folder" in (e.value.hint or "")
+
+
+def test_a_huge_line_is_cut_before_it_is_tokenized(tmp_path: Path, tokenizer_dir: Path) -> None:
+    big = _write(tmp_path / "big.txt", b"good " * 4_000_000 + b"\nhello\n")  # 20 MB on one line
+    arrays = _arrays(big, tokenizer_dir, max_length=6, token_types=False)
+    assert arrays["input_ids"].tolist() == [
+        [CLS, *[ID["good"]] * 4, SEP],  # its first tokens, as if all of it had been tokenized
+        [CLS, ID["hello"], SEP, PAD, PAD, PAD],
+    ]

@@ -33,6 +33,10 @@ def as_npz(
         with images.as_npz(path, preprocess, flag) as out:
             yield out
         return
+    if flag == "--train":
+        error = InputError(f"{flag} {path}: text cannot be training data here")
+        error.hint = "pruning and distillation fine-tune on one input array with labels: give an .npz or an image folder"
+        raise error
     model_dir = zoo.is_model_dir(Path(model))
     source = tokenizer if tokenizer is not None else Path(model) if model_dir else None
     if source is None:

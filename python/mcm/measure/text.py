@@ -35,6 +35,9 @@ SUFFIXES = frozenset({".txt", ".jsonl"})
 MAX_TEXT_BYTES = 256 * 1024**2
 #: The most examples read from one file.
 MAX_EXAMPLES = 100_000
+#: Characters of a text handed to the tokenizer per token kept: the text is cut there first, so a huge line costs
+#: no more than its first tokens (a WordPiece token spans at most ~100 characters; longer words are one [UNK]).
+CHARS_PER_TOKEN = 128
 #: The files one of which a folder must hold to have a tokenizer (as ``save_pretrained`` writes them).
 TOKENIZER_FILES = (
     "tokenizer.json",
@@ -68,7 +71,7 @@ def read_examples(path: Path) -> Examples:
     texts: list[str] = []
     labels: list[int] = []
     first_label: tuple[int, bool] | None = None  # the first example's line and whether it is labelled
-    for number, raw in enumerate(data.removeprefix(b"\xef\xbb\xbf").split(b"\n"), start=1):
+    for number, raw in enumerate(_lines(data.removeprefix(b"\xef\xbb\xbf")), start=1):
         line = raw.removesuffix(b"\r")
         try:
             decoded = line.decode("utf-8")
@@ -98,6 +101,17 @@ def read_examples(path: Path) -> Examples:
     if not texts:
         raise InputError(f"{path}: no examples (every line is blank)")
     return Examples(texts, labels if first_label is not None and first_label[1] else None)
+
+
+def _lines(data: bytes) -> Iterator[bytes]:
+    """The lines of ``data``, one at a time (a list of every line of a large file would take many times its
+    size before the example limit is reached)."""
+    start = 0
+    while start <= len(data):
+        end = data.find(b"\n", start)
+        end = len(data) if end < 0 else end
+        yield data[start:end]
+        start = end + 1
 
 
 def _json_example(path: Path, number: int, line: bytes) -> tuple[str, int | None]:
@@ -185,7 +199,7 @@ def encode(
     left = tokenizer.padding_side == "left"
     for start in range(0, len(texts), _CHUNK):
         encoded = tokenizer(
-            list(texts[start : start + _CHUNK]),
+            [t[: length * CHARS_PER_TOKEN] for t in texts[start : start + _CHUNK]],
             truncation=True,
             max_length=length,
             return_attention_mask=True,
