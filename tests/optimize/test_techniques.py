@@ -139,3 +139,22 @@ def test_tensorrt_says_why_it_is_unavailable(tmp_path: Path) -> None:
         pytest.skip("TensorRT is available here")
     with pytest.raises(OptimizeError, match="unavailable: "):
         tensorrt.apply(demo.ONNX_PATH, tmp_path)
+
+
+def test_a_graph_onnx_runtime_cannot_load_is_a_reason(tmp_path: Path) -> None:
+    from onnx import TensorProto, helper
+
+    node = helper.make_node("NoSuchOp", ["x"], ["y"], domain="com.example")
+    graph_proto = helper.make_graph(
+        [node],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
+    )
+    model = helper.make_model(
+        graph_proto, opset_imports=[helper.make_opsetid("", 18), helper.make_opsetid("com.example", 1)]
+    )
+    path = tmp_path / "odd.onnx"
+    path.write_bytes(model.SerializeToString())
+    with pytest.raises(OptimizeError, match="odd.onnx: ONNX Runtime cannot load it"):
+        graph.runtime_op_counts(path)

@@ -74,6 +74,7 @@ def test_dynamic_int8_quantizes_a_fused_graph(torchscript_export: Path, tmp_path
     (tmp_path / "int8").mkdir()
     applied = int8_dynamic.apply(fused, tmp_path / "int8")
     assert "8 MatMul/Gemm/Attention ops and 3 embedding tables" in applied.changes[0]  # fused ones too
+    assert applied.checks["int8_ops"] >= 8 and applied.checks["float_ops"] == 0
     ops = graph.op_counts(graph.load(applied.model.onnx))
     assert ops["QAttention"] == 2 and ops["Attention"] == 0  # the fused attention's weights in INT8 too
     reference, quantized = _run(torchscript_export, _ids()), _run(applied.model.onnx, _ids())

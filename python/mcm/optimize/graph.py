@@ -12,10 +12,18 @@ from mcm.exceptions import OptimizeError
 
 #: Operators that compute in INT8 once ONNX Runtime has fused the graph.
 INT8_OPS = frozenset(
-    {"QLinearConv", "QGemm", "QLinearMatMul", "MatMulInteger", "ConvInteger", "DynamicQuantizeMatMul"}
+    {
+        "QLinearConv",
+        "QGemm",
+        "QLinearMatMul",
+        "MatMulInteger",
+        "ConvInteger",
+        "DynamicQuantizeMatMul",
+        "QAttention",  # ONNX Runtime's fused attention with INT8 weights
+    }
 )
 #: Floating-point operators that carry the bulk of the compute.
-FLOAT_OPS = frozenset({"Conv", "FusedConv", "Gemm", "FusedGemm", "MatMul", "FusedMatMul"})
+FLOAT_OPS = frozenset({"Conv", "FusedConv", "Gemm", "FusedGemm", "MatMul", "FusedMatMul", "Attention"})
 
 
 def load(path: Path) -> onnx.ModelProto:
@@ -34,7 +42,8 @@ def op_counts(model: onnx.ModelProto) -> collections.Counter[str]:
 
 
 def optimized(path: Path, out: Path, level: str = "extended") -> None:
-    """Save ``path`` as ONNX Runtime optimizes it at ``level`` (``basic``/``extended``/``all``) into ``out``."""
+    """Save ``path`` as ONNX Runtime optimizes it at ``level`` (``basic``/``extended``/``all``) into ``out``;
+    :class:`OptimizeError` with ONNX Runtime's reason when it cannot load the model."""
     import onnxruntime as ort  # type: ignore[import-untyped]
 
     levels = {
@@ -46,7 +55,11 @@ def optimized(path: Path, out: Path, level: str = "extended") -> None:
     so.graph_optimization_level = levels[level]
     so.optimized_model_filepath = str(out)
     so.intra_op_num_threads = 1
-    ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+    try:
+        ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+    except Exception as e:  # ONNX Runtime's own exception types: a reason, not a traceback
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise OptimizeError(f"{path.name}: ONNX Runtime cannot load it ({reason})") from e
 
 
 def runtime_op_counts(path: Path) -> collections.Counter[str]:

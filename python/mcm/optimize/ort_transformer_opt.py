@@ -14,8 +14,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import onnx
+
 from mcm.exceptions import OptimizeError
-from mcm.optimize import graph
 from mcm.optimize.base import Applied, Artifact, need_onnx, quiet
 
 NAME = "ort_transformer_opt"
@@ -51,15 +52,20 @@ def apply(input_path: Path, out_dir: Path) -> Applied:
         )
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / "model.onnx"
-    optimized.save_model_to_file(str(out), use_external_data_format=input_path.stat().st_size > _ONE_FILE)
-    before, after = graph.op_counts(graph.load(input_path)), graph.op_counts(graph.load(out))
+    try:
+        optimized.save_model_to_file(
+            str(out), use_external_data_format=optimized.model.ByteSize() > _ONE_FILE
+        )
+    except Exception as e:  # a full disk, a model protobuf cannot hold
+        raise OptimizeError(f"{NAME}: cannot save the fused model ({type(e).__name__}: {e})") from e
+    before = len(onnx.load(str(input_path), load_external_data=False).graph.node)
+    after = len(optimized.model.graph.node)
     return Applied(
         NAME,
         Artifact(out),
         (
             "fused: " + ", ".join(f"{n} {op}" for op, n in fused.items()),
-            f"{sum(before.values())} → {sum(after.values())} nodes; saved without the session's own "
-            "optimizations (portable)",
+            f"{before} → {after} nodes; saved without the session's own optimizations (portable)",
         ),
         checks=fused,
     )
