@@ -100,3 +100,21 @@ def test_the_typed_view_names_exactly_the_schemas_keys() -> None:
                 compare(inner, _properties(schema["properties"][key]), f"{where}.{key}")
 
     compare(decision_json.DecisionJSON, decision_json.json_schema(), "decision")
+
+
+def test_the_schema_and_the_typed_view_list_the_rules_stages() -> None:
+    from mcm.engine.techniques import STAGES
+
+    def stage_enums(node: object) -> list[list[str]]:
+        if isinstance(node, dict):
+            own = (
+                [node["stage"]["enum"]]
+                if isinstance(node.get("stage"), dict) and "enum" in node["stage"]
+                else []
+            )
+            return own + [e for v in node.values() for e in stage_enums(v)]
+        return [e for v in node for e in stage_enums(v)] if isinstance(node, list) else []
+
+    assert stage_enums(decision_json.json_schema()) == [list(STAGES)]  # the rules' stages, then "other"
+    hints = typing.get_type_hints(decision_json.PlanStepJSON)
+    assert typing.get_args(hints["stage"]) == STAGES

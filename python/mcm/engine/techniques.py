@@ -117,7 +117,7 @@ def compile_technique(technique: Technique, excluded_by: frozenset[str]) -> Comp
     _derive(base)
     requires = tuple((r, compile_condition(r.condition)) for r in technique.requires)
     caveats = tuple((c, compile_condition(c.condition)) for c in technique.caveats)
-    stage = STAGES.index(technique.stage.name) if technique.stage is not None else len(STAGES) - 1
+    stage = ast.stage_order(technique)  # undeclared: len(ast.STAGES), the index of 'other'
     conditions = [c for _, c in requires] + [c for _, c in caveats]
     return CompiledTechnique(
         technique=technique,

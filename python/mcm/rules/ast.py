@@ -439,6 +439,12 @@ class RuleSet:
         return tuple(d for d in self.decisions.values() if d.scenario.name == scenario)
 
 
+def stage_order(technique: Technique) -> int:
+    """The plan order of a technique's stage: its place in :data:`STAGES`, after them all when it declares none."""
+    stage = technique.stage.name if technique.stage is not None else ""
+    return STAGES.index(stage) if stage in STAGES else len(STAGES)
+
+
 __all__ = [
     "BOUND_OPS",
     "COMPARE",
@@ -487,4 +493,5 @@ __all__ = [
     "Technique",
     "Test",
     "Value",
+    "stage_order",
 ]

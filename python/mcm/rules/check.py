@@ -243,7 +243,7 @@ class _Checker:
         if other is None:
             self._technique_ref(combination.technique)
             return
-        mine, theirs = _stage(technique), _stage(other)
+        mine, theirs = ast.stage_order(technique), ast.stage_order(other)
         if theirs >= mine:
             self.reporter.report(
                 "E052",
@@ -497,12 +497,6 @@ def never_met(metric: Metric, op: str, value: float) -> str | None:
         return None
     shown = f"{bound / units.UNITS[metric.display].to_base(1.0):g}"
     return f"{metric.name} is never {side} {shown} {metric.display}".rstrip()
-
-
-def _stage(technique: ast.Technique) -> int:
-    """The plan order of a technique's stage (one that declares none comes last)."""
-    stage = technique.stage.name if technique.stage is not None else ""
-    return ast.STAGES.index(stage) if stage in ast.STAGES else len(ast.STAGES)
 
 
 def _ends(range_: ast.Range) -> tuple[ast.Quantity, ...]:
