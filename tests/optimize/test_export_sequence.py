@@ -112,3 +112,30 @@ def test_a_cnn_keeps_only_its_batch_free(tmp_path: Path) -> None:
         export.to_onnx(module, torch.randn(1, 3, 8, 8), tmp_path / "again")
         == tmp_path / "again" / "model.onnx"
     )
+
+
+def fixed_length_entry() -> tuple[nn.Module, torch.Tensor]:
+    """An entry point for ``mcm optimize``: the model that fixes its length."""
+    return FixedLength().eval(), torch.randint(0, 100, (1, 16))
+
+
+def test_the_optimize_report_keeps_what_the_export_said(tmp_path: Path) -> None:
+    import json
+
+    from mcm.optimize.loop import Options, run
+
+    rules = (Path(__file__).resolve().parents[2] / "rules",)
+    options = Options(
+        model="test_export_sequence:fixed_length_entry",
+        rules=rules,
+        out=tmp_path / "out",
+        scenario="mobile",
+        only=("int8_dynamic",),
+        min_time=0.03,
+        min_count=10,
+    )
+    result = run(options, lambda line: None)
+    assert any("sequence length fixed at 16" in note for note in result.export_notes)
+    data = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert data["export_notes"] == list(result.export_notes)
+    assert "Export: " in (tmp_path / "out" / "report.md").read_text()

@@ -40,7 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--sweep",
         metavar="NAME=V1,V2,...",
         help="measure once per value of one input dimension and print one table, e.g. sequence=32,64,128: a "
-        "dimension the model's inputs name, or for a PyTorch model sequence (axis 1 of its integer inputs)",
+        "dimension the model's inputs name, or for an entry point, zoo name or model directory sequence (axis 1 "
+        "of its integer inputs)",
     )
     parser.add_argument(
         "--data",
@@ -70,7 +71,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-length",
         type=int,
         metavar="N",
-        help="tokens per text example, padded or truncated (default 128, or the model's largest if smaller)",
+        help="text data only: tokens per example, padded or truncated (default 128, or the model's largest if "
+        "smaller)",
     )
     parser.add_argument("--threads", type=int, help="intra-op threads (default: every usable CPU)")
     parser.add_argument(
@@ -174,11 +176,19 @@ def _sweep(args: argparse.Namespace, read: dict[StrPath, str]) -> int:
             progress.close()
     output = found.to_json() + "\n" if _format(args) == "json" else sweep.text(found)
     files = {path: what for r in found.reports for path, what in _model_files(r).items()}
-    return _emit(args, output, {**read, **files}, found.partial)
+    status = ExitStatus.BAD_INPUT if found.stopped else None  # a value the model refused
+    return _emit(args, output, {**read, **files}, found.partial, status)
 
 
-def _emit(args: argparse.Namespace, output: str, read: dict[StrPath, str], partial: bool) -> int:
-    """Print ``output``, or write it to ``--out`` (never over one of the ``read`` files); the exit status."""
+def _emit(
+    args: argparse.Namespace,
+    output: str,
+    read: dict[StrPath, str],
+    partial: bool,
+    status: ExitStatus | None = None,
+) -> int:
+    """Print ``output``, or write it to ``--out`` (never over one of the ``read`` files); the exit status
+    (``status`` when given, else by ``partial``)."""
     from mcm.files import write_atomic
 
     if args.out:
@@ -186,6 +196,8 @@ def _emit(args: argparse.Namespace, output: str, read: dict[StrPath, str], parti
         print(f"mcm: wrote {inline(args.out)}" + (" (partial)" if partial else ""), file=sys.stderr)
     else:
         sys.stdout.write(output)
+    if status is not None:
+        return status
     return ExitStatus.INTERRUPTED if partial else ExitStatus.OK
 
 

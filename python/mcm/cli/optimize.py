@@ -68,7 +68,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-length",
         type=int,
         metavar="N",
-        help="tokens per text example, padded or truncated (default 128, or the model's largest if smaller)",
+        help="text data only: tokens per example, padded or truncated (default 128, or the model's largest if "
+        "smaller)",
     )
     parser.add_argument("--budget", default="10m", help="time budget: 90s, 10m, 1h (default 10m)")
     parser.add_argument("--out", required=True, type=Path, help="new directory for the model and the reports")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mcm import metrics
-from mcm.exceptions import InputError
+from mcm.exceptions import InputError, McmError
 from mcm.measure import inputs as inputs_mod
 from mcm.measure.api import Progress, measure_model
 from mcm.measure.inputs import SEQUENCE, InputSpec, ShapeArg, sequence_inputs
@@ -33,7 +33,6 @@ from mcm.units import did_you_mean
 SCHEMA = "mcm.measure.sweep/1"
 #: Most values one sweep takes, and the largest value.
 MAX_VALUES, MAX_VALUE = 16, 1 << 20
-#: What the sequence length of a model that names no dimensions is called.
 #: The table's metrics (catalogue names), in column order, with their headings.
 COLUMNS = {
     "latency_p50_ms": "p50",
@@ -56,16 +55,18 @@ class SweepArg:
 @dataclass(frozen=True)
 class Sweep:
     """What a sweep measured: the dimension, its values, the inputs that took it, and one report per value
-    measured, at least one (fewer than the values when Ctrl-C stopped it; the last one may be partial)."""
+    measured, at least one (fewer than the values when Ctrl-C or a value the model refused stopped it, ``stopped``
+    saying which and why; the last one may be partial)."""
 
     name: str
     values: tuple[int, ...]
     inputs: tuple[str, ...]
     reports: tuple[MeasureReport, ...]
+    stopped: str | None = None
 
     @property
     def partial(self) -> bool:
-        """Whether Ctrl-C stopped the sweep before it measured every value in full."""
+        """Whether the sweep stopped before it measured every value in full."""
         return len(self.reports) < len(self.values) or any(r.partial for r in self.reports)
 
     def rows(self) -> list[dict[str, float | None]]:
@@ -85,6 +86,7 @@ class Sweep:
         found = {
             "schema": SCHEMA,
             "partial": self.partial,
+            "stopped": self.stopped,
             "name": self.name,
             "inputs": list(self.inputs),
             "values": list(self.values),
@@ -145,6 +147,7 @@ def measure_sweep(
         else _by_name(model, specs, sweep, given)
     )
     reports: list[MeasureReport] = []
+    stopped = None
     for value, request in zip(sweep.values, requests, strict=True):
         try:
             report = measure_model(
@@ -159,10 +162,15 @@ def measure_sweep(
             if not reports:
                 raise
             break
+        except McmError as e:  # a value the model refuses (beyond its positions, say): keep what was measured
+            if not reports:
+                raise
+            stopped = f"{sweep.name}={value}: {e}"
+            break
         reports.append(report)
         if report.partial:
             break
-    return Sweep(sweep.name, sweep.values, takers, tuple(reports))
+    return Sweep(sweep.name, sweep.values, takers, tuple(reports), stopped)
 
 
 def text(sweep: Sweep) -> str:
@@ -190,6 +198,8 @@ def text(sweep: Sweep) -> str:
     notes = [f"{COLUMNS[m]}: unavailable, {why}" for m, why in missing.items() if why is not None]
     if sweep.partial:
         notes.append(f"partial sweep: {len(sweep.reports)} of {len(sweep.values)} values measured")
+    if sweep.stopped:
+        notes.append(f"stopped at {inline(sweep.stopped)}")
     return "\n".join(map(inline, [*lines, *([""] if notes else []), *notes])) + "\n"
 
 

@@ -27,7 +27,6 @@ from mcm.measure.inputs import SEQUENCE_LENGTH
 _NAME = re.compile(r"^(torchvision|timm):([A-Za-z_][\w.]*)(?:/([\w.]+))?$")
 #: The image side when a model says nothing of its input size.
 DEFAULT_SIDE = 224
-#: The sequence length of a text model's example inputs.
 
 
 def matches(text: str) -> bool:

@@ -24,10 +24,8 @@ class Artifact:
 class OutOfTime(OptimizeError):
     """The run's budget ran out while a technique was being applied; what it had written is discarded."""
 
-    PREFIX = "stopped while being applied"
-
     def __init__(self, technique: str) -> None:
-        super().__init__(f"{self.PREFIX}: the budget ran out ({technique})")
+        super().__init__(f"stopped while being applied: the budget ran out ({technique})")
 
 
 def _never() -> bool:

@@ -38,6 +38,7 @@ def to_dict(result: Result) -> dict[str, Any]:
         "threads": result.options.threads,
         "batch": result.batch,
         "stop_reason": result.stop_reason,
+        "export_notes": list(result.export_notes),
         "meets_constraints": result.meets_constraints,
         "chosen": {"name": result.best.name, "chain": list(result.best.chain), "file": "model.onnx"},
         "candidates": [
@@ -56,8 +57,9 @@ def _agreement(found: Agreement | Unavailable) -> dict[str, Any] | str:
 
 
 def _param_difference(found: Difference | Unavailable | None) -> dict[str, Any] | str | None:
-    """Why the ONNX baseline counts other parameters than the PyTorch model (:func:`mcm.measure.params.
-    explain_difference`); None without a PyTorch model or when the counts agree."""
+    """Why the ONNX baseline counts other parameters than the PyTorch model
+    (:func:`mcm.measure.param_difference.explain_difference`); None without a PyTorch model or when the counts
+    agree."""
     if isinstance(found, Unavailable):
         return str(found)
     return found.to_dict() if found is not None and found.difference else None
@@ -140,6 +142,7 @@ def markdown(data: dict[str, Any]) -> str:
         "median ratio and its 95 % interval: a speed change counts only when that interval excludes 1.0 (what "
         "keep/reject decisions use).",
         *_accuracy_note(data),
+        *(f"Export: {md(note)}" for note in data.get("export_notes", [])),
         "",
         "| candidate | status | latency b1 | throughput | × ORT FP32 | × ORT FP32 paired "
         "| × eager | size | size × | memory | accuracy | drop | constraints | Pareto |",
