@@ -23,6 +23,7 @@ dynamic INT8 step >= 0.95x ``quantize_dynamic``'s speed and <= 1.1x its size. Ex
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import tempfile
 import time
@@ -110,10 +111,12 @@ def recipes(fp32: Path, calib: Path, tmp: Path) -> dict[str, Path]:
 
     def per_channel_u8s8(out: Path) -> None:
         prepared = tmp / "prepared.onnx"
-        try:
-            quant_pre_process(str(fp32), str(prepared))
-        except Exception:
-            quant_pre_process(str(fp32), str(prepared), skip_symbolic_shape=True)
+        # its symbolic shape inference saves the whole model into the current directory when it fails
+        with contextlib.chdir(tmp):
+            try:
+                quant_pre_process(str(fp32), str(prepared))
+            except Exception:
+                quant_pre_process(str(fp32), str(prepared), skip_symbolic_shape=True)
         quantize_static(
             str(prepared),
             str(out),
