@@ -23,7 +23,7 @@ dynamic INT8 step >= 0.95x ``quantize_dynamic``'s speed and <= 1.1x its size. Ex
 from __future__ import annotations
 
 import argparse
-import contextlib
+import os
 import sys
 import tempfile
 import time
@@ -112,11 +112,14 @@ def recipes(fp32: Path, calib: Path, tmp: Path) -> dict[str, Path]:
     def per_channel_u8s8(out: Path) -> None:
         prepared = tmp / "prepared.onnx"
         # its symbolic shape inference saves the whole model into the current directory when it fails
-        with contextlib.chdir(tmp):
-            try:
-                quant_pre_process(str(fp32), str(prepared))
-            except Exception:
-                quant_pre_process(str(fp32), str(prepared), skip_symbolic_shape=True)
+        before = os.getcwd()
+        os.chdir(tmp)
+        try:
+            quant_pre_process(str(fp32), str(prepared))
+        except Exception:
+            quant_pre_process(str(fp32), str(prepared), skip_symbolic_shape=True)
+        finally:
+            os.chdir(before)
         quantize_static(
             str(prepared),
             str(out),
