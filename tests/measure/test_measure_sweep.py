@@ -186,7 +186,7 @@ def test_the_sequence_inputs_are_the_integer_ones_of_rank_two(
 
 
 def test_a_value_the_model_refuses_keeps_the_values_measured(run_cli: RunCli, bert_onnx: Path) -> None:
-    rc, out, err = run_cli(["measure", str(bert_onnx), "--sweep", "sequence=16,600", "--format", "json", *FAST])
+    rc, out, _ = run_cli(["measure", str(bert_onnx), "--sweep", "sequence=16,600", "--format", "json", *FAST])
     found = json.loads(out)
     assert rc == 2 and found["partial"] and [row["value"] for row in found["rows"]] == [16]
     assert found["stopped"].startswith("sequence=600: ")  # beyond its 512 positions: why, kept in the report

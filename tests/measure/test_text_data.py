@@ -190,9 +190,11 @@ def test_text_is_refused_as_training_data(tmp_path: Path) -> None:
 
     texts = tmp_path / "t.txt"
     texts.write_text("hello\n")
-    with pytest.raises(InputError, match="text cannot be training data") as e:
-        with data_files.as_npz(texts, "--train", model="m.onnx", tokenizer=tmp_path):
-            pass
+    with (
+        pytest.raises(InputError, match="text cannot be training data") as e,
+        data_files.as_npz(texts, "--train", model="m.onnx", tokenizer=tmp_path),
+    ):
+        pass
     assert "an .npz or an image folder" in (e.value.hint or "")
 
 

@@ -285,7 +285,9 @@ def test_shape_fills_a_symbolic_sequence_for_optimize(
     args += ["--min-time", "0.03", "--budget", "60s"]
     assert main([*args, "--out", str(tmp_path / "default")]) in (0, 1)  # a free sequence: 128 tokens
     default = json.loads((tmp_path / "default" / "report.json").read_text())
-    assert any(r["chain"] == ["int8_dynamic"] and r["status"] in {"kept", "rejected"} for r in default["candidates"])
+    assert any(
+        r["chain"] == ["int8_dynamic"] and r["status"] in {"kept", "rejected"} for r in default["candidates"]
+    )
     assert main([*args, "--shape", "input_ids=1x24", "--out", str(tmp_path / "out")]) in (0, 1)
     data = json.loads((tmp_path / "out" / "report.json").read_text())
     step = next(r for r in data["candidates"] if r["chain"] == ["int8_dynamic"])

@@ -156,5 +156,5 @@ def test_a_graph_onnx_runtime_cannot_load_is_a_reason(tmp_path: Path) -> None:
     )
     path = tmp_path / "odd.onnx"
     path.write_bytes(model.SerializeToString())
-    with pytest.raises(OptimizeError, match="odd.onnx: ONNX Runtime cannot load it"):
+    with pytest.raises(OptimizeError, match=r"odd\.onnx: ONNX Runtime cannot load it"):
         graph.runtime_op_counts(path)
