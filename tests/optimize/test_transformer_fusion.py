@@ -98,16 +98,15 @@ def test_optimize_measures_the_fusion_as_a_candidate(torchscript_export: Path, t
         model=str(torchscript_export),
         rules=rules,
         out=tmp_path / "out",
-        scenario="cloud",
+        scenario="mobile",  # size is core: dynamic INT8's 4x smaller file is kept whatever its speed
         only=("ort_transformer_opt", "int8_dynamic"),
         shapes=(f"input_ids=1x{SEQ}", f"attention_mask=1x{SEQ}"),
-        batch=2,
         min_time=0.03,
         min_count=10,
     )
     result = run(options, lambda line: None)
     first, fused = (c for c in result.candidates if "int8_dynamic" in c.chain)
-    assert first.chain == ("int8_dynamic",)  # recommended for a CPU transformer service: tried first
+    assert first.chain == ("int8_dynamic",) and first.status == "kept", first.reason  # tried first, kept
     # the fusion needs the float graph: it goes before the quantization, which is applied again on top
     assert fused.chain == ("ort_transformer_opt", "int8_dynamic")
     assert fused.status in {"kept", "rejected"}, fused.reason  # measured, then judged on its paired interval
