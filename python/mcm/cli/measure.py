@@ -11,8 +11,9 @@ import argparse
 import contextlib
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from mcm.cli.inputs import add_data_arguments, data_file
 from mcm.exceptions import ExitStatus
 from mcm.sanitize import inline
 
@@ -54,26 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="only count: size, parameters, FLOPs/MACs and the model kind, in about the time loading takes",
     )
-    parser.add_argument(
-        "--preprocess",
-        metavar="PRESET|KEY=VALUE,...",
-        help="how an image folder becomes inputs: imagenet, or resize=256,crop=224,mean=a/b/c,std=a/b/c,"
-        "layout=nchw|nhwc,dtype=float32|uint8",
-    )
-    parser.add_argument(
-        "--tokenizer",
-        type=Path,
-        metavar="DIR",
-        help="the tokenizer a text file is read with: a folder of its files (default: the model's, for a model "
-        "directory)",
-    )
-    parser.add_argument(
-        "--max-length",
-        type=int,
-        metavar="N",
-        help="text data only: tokens per example, padded or truncated (default 128, or the model's largest if "
-        "smaller)",
-    )
+    add_data_arguments(parser)
     parser.add_argument("--threads", type=int, help="intra-op threads (default: every usable CPU)")
     parser.add_argument(
         "--min-time", type=float, default=1.0, metavar="S", help="seconds to time each batch size"
@@ -104,7 +86,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mcm.files import check_target
-    from mcm.measure import data_files, inputs, measure_model, render
+    from mcm.measure import inputs, measure_model, render
     from mcm.measure.progress import TerminalProgress
 
     stack = contextlib.ExitStack()
@@ -115,30 +97,14 @@ def run(args: argparse.Namespace) -> int:
         return _sweep(args, read)
     progress = TerminalProgress(sys.stderr) if sys.stderr.isatty() else None
     try:
-        data = stack.enter_context(
-            data_files.as_npz(
-                Path(args.data) if args.data else None,
-                "--data",
-                model=args.model,
-                preprocess=args.preprocess,
-                tokenizer=args.tokenizer,
-                max_length=args.max_length,
-            )
-        )
+        data = stack.enter_context(data_file(Path(args.data) if args.data else None, "--data", args))
         report = measure_model(
             args.model,
             batches=inputs.parse_batches(args.batch) if args.batch else None,
             shapes=args.shape,
             data=data,
-            threads=args.threads,
-            min_time=args.min_time,
-            min_count=args.min_count,
-            max_time=args.max_time,
-            price_per_hour=args.price_per_hour,
-            qps=args.qps,
-            reference=args.reference,
             progress=progress,
-            counts_only=args.counts,
+            **_options(args),
         )
     finally:
         stack.close()
@@ -146,6 +112,21 @@ def run(args: argparse.Namespace) -> int:
             progress.close()
     output = report.to_json() + "\n" if _format(args) == "json" else render.text(report)
     return _emit(args, output, {**read, **_model_files(report)}, report.partial)
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    """The measurement settings ``measure_model`` takes from the command line, the same with and without
+    ``--sweep``."""
+    return {
+        "threads": args.threads,
+        "min_time": args.min_time,
+        "min_count": args.min_count,
+        "max_time": args.max_time,
+        "price_per_hour": args.price_per_hour,
+        "qps": args.qps,
+        "reference": args.reference,
+        "counts_only": args.counts,
+    }
 
 
 def _sweep(args: argparse.Namespace, read: dict[StrPath, str]) -> int:
@@ -161,15 +142,8 @@ def _sweep(args: argparse.Namespace, read: dict[StrPath, str]) -> int:
             shapes=args.shape,
             data=args.data,
             batches=inputs.parse_batches(args.batch) if args.batch else None,
-            threads=args.threads,
-            min_time=args.min_time,
-            min_count=args.min_count,
-            max_time=args.max_time,
-            price_per_hour=args.price_per_hour,
-            qps=args.qps,
-            reference=args.reference,
             progress=progress,
-            counts_only=args.counts,
+            **_options(args),
         )
     finally:
         if progress is not None:

@@ -14,6 +14,7 @@ import re
 import sys
 from pathlib import Path
 
+from mcm.cli.inputs import add_data_arguments, data_file
 from mcm.exceptions import OptimizeError
 from mcm.rulebook import RULES_HELP
 from mcm.sanitize import inline
@@ -51,26 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="training set (.npz with labels y, or an image folder) for pruning and distillation",
     )
-    parser.add_argument(
-        "--preprocess",
-        metavar="PRESET|KEY=VALUE,...",
-        help="how image folders become inputs: imagenet, or resize=256,crop=224,mean=a/b/c,std=a/b/c,"
-        "layout=nchw|nhwc,dtype=float32|uint8",
-    )
-    parser.add_argument(
-        "--tokenizer",
-        type=Path,
-        metavar="DIR",
-        help='the tokenizer text files (.txt: a line per example; .jsonl: {"text": ..., "label": N}) are '
-        "read with: a folder of its files (default: the model's, for a model directory)",
-    )
-    parser.add_argument(
-        "--max-length",
-        type=int,
-        metavar="N",
-        help="text data only: tokens per example, padded or truncated (default 128, or the model's largest if "
-        "smaller)",
-    )
+    add_data_arguments(parser)
     parser.add_argument("--budget", default="10m", help="time budget: 90s, 10m, 1h (default 10m)")
     parser.add_argument("--out", required=True, type=Path, help="new directory for the model and the reports")
     parser.add_argument("--threads", type=int, default=1, help="threads for every measurement (default 1)")
@@ -135,20 +117,9 @@ def run(args: argparse.Namespace) -> int:
     _check_data_files(args)
     _check_numbers(args)
 
-    from mcm.measure.data_files import as_npz
-
     with contextlib.ExitStack() as stack:
         data = {
-            flag: stack.enter_context(
-                as_npz(
-                    path,
-                    flag,
-                    model=args.model,
-                    preprocess=args.preprocess,
-                    tokenizer=args.tokenizer,
-                    max_length=args.max_length,
-                )
-            )
+            flag: stack.enter_context(data_file(path, flag, args))
             for flag, path in (("--calib", args.calib), ("--eval", args.eval), ("--train", args.train))
         }
         return _optimize(args, data["--calib"], data["--eval"], data["--train"])
